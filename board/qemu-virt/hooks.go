@@ -1,0 +1,98 @@
+//go:build tamago
+
+package qemuvirt
+
+import (
+	"runtime/goos"
+	"unsafe"
+
+	"github.com/yolkos/yolk/boot"
+	"github.com/yolkos/yolk/devicetree"
+	"github.com/yolkos/yolk/drivers/pl031"
+	"github.com/yolkos/yolk/kernel/cpu"
+	"github.com/yolkos/yolk/kernel/psci"
+	"github.com/yolkos/yolk/kernel/semihosting"
+	"github.com/yolkos/yolk/kernel/timer"
+)
+
+// hwinit0 is runtime/goos.Hwinit0, before the scheduler exists: no heap.
+// Everything the runtime's own start-up needs is made ready here: console,
+// entropy and a clock that will not jump later.
+//
+//go:linkname hwinit0 runtime/goos.Hwinit0
+//go:nosplit
+func hwinit0() {
+	info := boot.BootInfo()
+	console.Base = uintptr(info.UART)
+	goos.Exit = exit
+	goos.ProcID = procID
+
+	// The runtime seeds its hash functions and the heap layout from
+	// GetRandomData during schedinit: without a real source, stop.
+	if !cpu.HasRNG() {
+		halt("no entropy source: the CPU lacks FEAT_RNG (RNDR) and no virtio-rng driver is present; run QEMU with -cpu max")
+	}
+	// The wall clock comes from the PL031 before the runtime reads the
+	// time for the first time, so the monotonic clock never jumps.
+	if rtc, ok := devicetree.EarlyCompatibleReg(unsafe.Pointer(info.DTB), "arm,pl031"); ok {
+		timer.SetWallClock(int64(pl031.RTC{Base: uintptr(rtc)}.Seconds()) * 1e9)
+	}
+}
+
+//go:nosplit
+func halt(msg string) {
+	for i := 0; i < len(msg); i++ {
+		printk(msg[i])
+	}
+	printk('\n')
+	exit(70)
+}
+
+//go:linkname nanotime runtime/goos.Nanotime
+//go:nosplit
+func nanotime() int64 { return timer.Nanotime() }
+
+//go:linkname initRNG runtime/goos.InitRNG
+func initRNG() {}
+
+// getRandomData is runtime/goos.GetRandomData, behind crypto/rand too.
+//
+//go:linkname getRandomData runtime/goos.GetRandomData
+//go:nosplit
+func getRandomData(b []byte) {
+	for i := 0; i < len(b); {
+		v, ok := cpu.Random()
+		if !ok {
+			halt("entropy source failed: RNDR reported no random number repeatedly")
+		}
+		for j := 0; j < 8 && i < len(b); j++ {
+			b[i] = byte(v)
+			v >>= 8
+			i++
+		}
+	}
+}
+
+//go:nosplit
+func procID() uint64 { return uint64(cpu.Index()) }
+
+// exit is runtime/goos.Exit: with semihosting (QEMU -semihosting) the
+// host sees the status; without it the machine powers off through PSCI
+// and says which status was lost.
+//
+//go:nosplit
+func exit(code int32) {
+	if semihosting.Available() {
+		semihosting.Exit(code)
+	}
+	if code != 0 {
+		msg := "yolk: exit status is not passed to the host without -semihosting; powering off\n"
+		for i := 0; i < len(msg); i++ {
+			printk(msg[i])
+		}
+	}
+	psci.SystemOff()
+	for {
+		cpu.WaitForInterrupt()
+	}
+}

@@ -1,0 +1,263 @@
+package devicetree
+
+import (
+	"encoding/binary"
+	"slices"
+	"testing"
+	"unsafe"
+)
+
+// earlyExtent is how many bytes the early reader may touch for data: its
+// totalsize (when plausible) or length, rounded up to 4, at most
+// EarlyMaxSize.
+func earlyExtent(data []byte) int {
+	var hdr [8]byte // zero-padded, as guardedCopy lays it out
+	copy(hdr[:], data)
+	n := max(len(data), len(hdr))
+	if ts := int(binary.BigEndian.Uint32(hdr[4:])); ts <= EarlyMaxSize && ts > n {
+		n = ts
+	}
+	return min((n+3)&^3, EarlyMaxSize)
+}
+
+// refMemory is what EarlyMemory must return, computed with the full parser.
+func refMemory(t *Tree) (base, size uint64, ok bool) {
+	for _, n := range t.Root.Children {
+		if dt, _ := n.String("device_type"); dt != "memory" {
+			continue
+		}
+		if regs, err := n.Reg(); err == nil && len(regs) > 0 {
+			return regs[0].Base, regs[0].Size, true
+		}
+	}
+	return 0, 0, false
+}
+
+// refCompatibleReg is what EarlyCompatibleReg must return.
+func refCompatibleReg(t *Tree, c string) (uint64, bool) {
+	for _, n := range t.Nodes() {
+		if n.Parent == nil || (n.Parent.Parent != nil && n.Parent.Parent.Parent != nil) {
+			continue // only children and grandchildren of the root
+		}
+		if !n.IsCompatible(c) {
+			continue
+		}
+		if regs, err := n.Reg(); err == nil && len(regs) > 0 {
+			return regs[0].Base, true
+		}
+	}
+	return 0, false
+}
+
+// compatibles lists the compatible strings of a tree (at most max), plus
+// extra.
+func compatibles(t *Tree, max int, extra ...string) []string {
+	out := extra
+	for _, n := range t.Nodes() {
+		for _, c := range n.Strings("compatible") {
+			if len(out) < max && !slices.Contains(out, c) {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// checkEarly asserts that the early reader, on the blob at p, agrees with
+// the full parser's tree.
+func checkEarly(tb testing.TB, tree *Tree, p unsafe.Pointer) {
+	tb.Helper()
+	if !EarlyValid(p) {
+		tb.Fatalf("EarlyValid = false on a blob Parse accepts")
+	}
+	b, s, ok := EarlyMemory(p)
+	rb, rs, rok := refMemory(tree)
+	if b != rb || s != rs || ok != rok {
+		tb.Errorf("EarlyMemory = %#x, %#x, %v; full parser: %#x, %#x, %v", b, s, ok, rb, rs, rok)
+	}
+	for _, c := range compatibles(tree, 32, "", "arm,pl011", "arm,pl031", "virtio,mmio", "no,such-device") {
+		b, ok := EarlyCompatibleReg(p, c)
+		rb, rok := refCompatibleReg(tree, c)
+		if b != rb || ok != rok {
+			tb.Errorf("EarlyCompatibleReg(%q) = %#x, %v; full parser: %#x, %v", c, b, ok, rb, rok)
+		}
+	}
+}
+
+func TestEarlyFixtures(t *testing.T) {
+	for _, fx := range fixtures {
+		t.Run(fx.file, func(t *testing.T) {
+			blob := readFixture(t, fx.file)
+			tree, err := Parse(blob)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := guardedCopy(t, blob)
+			checkEarly(t, tree, p)
+			if n, ok := EarlyTotalSize(p); !ok || n != uint(len(blob)) {
+				t.Errorf("EarlyTotalSize = %d, %v; want %d", n, ok, len(blob))
+			}
+			m, err := tree.Machine()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b, s, ok := EarlyMemory(p); !ok || (Range{b, s}) != m.Memory[0] || b != 0x40000000 || s != fx.mem {
+				t.Errorf("EarlyMemory = %#x, %#x, %v; Machine: %#x", b, s, ok, m.Memory)
+			}
+			for c, want := range map[string]uint64{
+				"arm,pl011":             0x9000000,
+				"arm,pl031":             0x9010000,
+				"virtio,mmio":           0xa000000,
+				"pci-host-ecam-generic": 0x40_1000_0000,
+				fx.msiCompatible:        fx.msiBase, // child of the GIC node, through its empty ranges
+			} {
+				if b, ok := EarlyCompatibleReg(p, c); !ok || b != want {
+					t.Errorf("EarlyCompatibleReg(%q) = %#x, %v; want %#x", c, b, ok, want)
+				}
+			}
+			// CPU nodes sit under /cpus, which has no ranges: not addresses.
+			if b, ok := EarlyCompatibleReg(p, "arm,cortex-a57"); ok {
+				t.Errorf("EarlyCompatibleReg(arm,cortex-a57) = %#x, want not found", b)
+			}
+			// ParseAt reads the same blob through the pointer.
+			t2, err := ParseAt(p)
+			if err != nil || len(t2.Nodes()) != len(tree.Nodes()) {
+				t.Errorf("ParseAt: %v", err)
+			}
+		})
+	}
+}
+
+func TestEarlyRejects(t *testing.T) {
+	blob := readFixture(t, fixtures[0].file)
+	if EarlyValid(nil) {
+		t.Error("EarlyValid(nil)")
+	}
+	// The blob must be 4-aligned.
+	buf := make([]uint32, len(blob)/4+2)
+	b := unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), len(buf)*4)
+	copy(b[2:], blob)
+	if p := unsafe.Pointer(&b[2]); EarlyValid(p) {
+		t.Error("EarlyValid accepted a misaligned blob")
+	}
+	for _, c := range []struct {
+		name     string
+		off      int
+		v        uint32
+		wantOK   bool
+		wantSize bool
+	}{
+		{"magic", hMagic, 0xd00dfeee, false, false},
+		{"too big", hTotalSize, EarlyMaxSize + 4, false, false},
+		{"too small", hTotalSize, 39, false, false},
+		{"version", hVersion, 15, false, false},
+		{"last comp", hLastComp, 18, false, false},
+		{"struct overflow", hStructSz, 0xfffffffc, false, false},
+		{"strings overflow", hStrSize, 0xffffffff, false, false},
+		{"struct misaligned", hStructOff, 0x3a, false, false},
+		{"rsv misaligned", hRsvOff, 0x2c, false, false},
+		{"ok", hBootCPU, 1, true, true},
+	} {
+		p := guardedCopy(t, patch(blob, c.off, c.v))
+		if EarlyValid(p) != c.wantOK {
+			t.Errorf("%s: EarlyValid = %v", c.name, !c.wantOK)
+		}
+		if _, _, ok := EarlyMemory(p); ok != c.wantOK {
+			t.Errorf("%s: EarlyMemory ok = %v", c.name, ok)
+		}
+		if _, ok := EarlyCompatibleReg(p, "arm,pl011"); ok != c.wantOK {
+			t.Errorf("%s: EarlyCompatibleReg ok = %v", c.name, ok)
+		}
+	}
+}
+
+// TestEarlyTruncated cuts every fixture's structure block at every 4-byte
+// boundary and byte: the early reader must not fault, and whatever it does
+// find before the cut must be what it finds in the whole blob.
+func TestEarlyTruncated(t *testing.T) {
+	for _, fx := range fixtures {
+		blob := readFixture(t, fx.file)
+		p := guardedCopy(t, blob)
+		mb, ms, _ := EarlyMemory(p)
+		ub, _ := EarlyCompatibleReg(p, "arm,pl011")
+		vb, _ := EarlyCompatibleReg(p, "virtio,mmio")
+		ib, _ := EarlyCompatibleReg(p, fx.msiCompatible)
+		for k := range getU32(blob, hStructSz) {
+			p := guardedCopy(t, patch(blob, hStructSz, k))
+			if b, s, ok := EarlyMemory(p); ok && (b != mb || s != ms) {
+				t.Fatalf("%s: struct cut at %d: EarlyMemory = %#x, %#x", fx.file, k, b, s)
+			}
+			for c, want := range map[string]uint64{"arm,pl011": ub, "virtio,mmio": vb, fx.msiCompatible: ib} {
+				if b, ok := EarlyCompatibleReg(p, c); ok && b != want {
+					t.Fatalf("%s: struct cut at %d: EarlyCompatibleReg(%s) = %#x", fx.file, k, c, b)
+				}
+			}
+		}
+		// Cutting the blob itself (totalsize = cut) always breaks the header:
+		// the strings block is last.
+		for n := range len(blob) {
+			c := append([]byte(nil), blob[:n]...)
+			if n >= 8 {
+				binary.BigEndian.PutUint32(c[4:], uint32(n))
+			}
+			if p := guardedCopy(t, c); EarlyValid(p) {
+				t.Fatalf("%s: EarlyValid on a blob cut to %d bytes", fx.file, n)
+			}
+		}
+	}
+}
+
+// TestEarlySynthetic checks the early reader against the full parser on
+// hand-built trees that exercise cells, defaults, translation and odd
+// property layouts.
+func TestEarlySynthetic(t *testing.T) {
+	const none = ^uint64(0)
+	// Expected early answers; none means ok=false. "mem" is EarlyMemory.
+	want := map[string]map[string][2]uint64{
+		"good":                                   {"mem": {0x80000000, 0x1000000}, "ns16550a": {0x10001000}, "simple-bus": {none}},
+		"defaults 2/1":                           {"mem": {0x1_0000_0000, 0x1000}, "x": {0x9000}},
+		"size cells 0":                           {"mem": {0x4000, 0}},
+		"bad cells":                              {"mem": {none}, "x": {none}},
+		"cells wrong length":                     {"mem": {none}},
+		"first property wins":                    {"mem": {0x1000, 0x10}, "x": {0x4000}, "y": {0x3000}},
+		"nops everywhere":                        {"mem": {0x1000, 0x10}, "x": {0x3000}},
+		"memory needs reg":                       {"mem": {0x40, 0x10}},
+		"compatible lists":                       {"bar": {0x100}, "": {0x100}, "baz": {0x400}, "ba": {0x300}, "b": {none}},
+		"parent before child":                    {"x": {0x500}, "z": {0x600}, "w": {0x1010}, "v": {0x10f0}, "u": {none}},
+		"windows":                                {"a": {0x1_0000_0010}, "b": {none}, "c": {0x10003000}, "d": {none}, "e": {none}, "f": {none}},
+		"memory below a bus is not early memory": {"mem": {none}},
+	}
+	for name, blob := range syntheticBlobs() {
+		tree, err := Parse(blob)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		p := guardedCopy(t, blob)
+		checkEarly(t, tree, p)
+		for c, w := range want[name] {
+			var b, s uint64
+			var ok bool
+			if c == "mem" {
+				b, s, ok = EarlyMemory(p)
+			} else {
+				b, ok = EarlyCompatibleReg(p, c)
+			}
+			if w[0] == none && ok || w[0] != none && (!ok || b != w[0] || s != w[1]) {
+				t.Errorf("%s: %s = %#x, %#x, %v; want %#x", name, c, b, s, ok, w)
+			}
+		}
+	}
+}
+
+// TestEarlyAllocs makes sure the early reader never allocates.
+func TestEarlyAllocs(t *testing.T) {
+	p := guardedCopy(t, readFixture(t, fixtures[2].file))
+	n := testing.AllocsPerRun(10, func() {
+		EarlyValid(p)
+		EarlyMemory(p)
+		EarlyCompatibleReg(p, "arm,pl011")
+	})
+	if n != 0 {
+		t.Errorf("early reader allocates %v times per run", n)
+	}
+}

@@ -1,0 +1,85 @@
+// Package pl011 drives an Arm PrimeCell UART (PL011) as a polled console
+// (PL011 Technical Reference Manual, DDI 0183, chapter 3 "Programmers
+// model"). Output works from any context: exception handlers, runtime hooks
+// and all cores, so it only touches the data and flag registers.
+package pl011
+
+import "unsafe"
+
+const (
+	regDR   = 0x00 // data
+	regFR   = 0x18 // flags
+	regIBRD = 0x24 // integer baud divisor
+	regFBRD = 0x28 // fractional baud divisor
+	regLCRH = 0x2c // line control
+	regCR   = 0x30 // control
+	regIMSC = 0x38 // interrupt mask
+
+	frTXFF = 1 << 5 // transmit FIFO full
+	frBUSY = 1 << 3
+
+	lcrhFEN   = 1 << 4 // FIFOs enabled
+	lcrhWLEN8 = 3 << 5 // 8 data bits
+
+	crUARTEN = 1 << 0
+	crTXE    = 1 << 8
+	crRXE    = 1 << 9
+)
+
+// UART is one PL011 at a physical address (identity mapped).
+type UART struct {
+	Base uintptr
+}
+
+//go:nosplit
+func (u *UART) reg(off uintptr) *uint32 {
+	return (*uint32)(unsafe.Pointer(u.Base + off))
+}
+
+//go:nosplit
+func load(r *uint32) uint32 { return *(*uint32)(noescape(unsafe.Pointer(r))) }
+
+//go:nosplit
+func store(r *uint32, v uint32) { *(*uint32)(noescape(unsafe.Pointer(r))) = v }
+
+//go:nosplit
+func noescape(p unsafe.Pointer) unsafe.Pointer { return p }
+
+// Init programs 8N1 at the given baud rate from the UART reference clock
+// (both in Hz; baud divisor = clock / (16 * baud), in 1/64 steps).
+func (u *UART) Init(clock, baud uint32) {
+	store(u.reg(regCR), 0)
+	for load(u.reg(regFR))&frBUSY != 0 {
+	}
+	div := (uint64(clock)*4 + uint64(baud)/2) / uint64(baud) // 64 * clock / (16 * baud)
+	store(u.reg(regIBRD), uint32(div>>6))
+	store(u.reg(regFBRD), uint32(div&63))
+	store(u.reg(regLCRH), lcrhFEN|lcrhWLEN8)
+	store(u.reg(regIMSC), 0)
+	store(u.reg(regCR), crUARTEN|crTXE|crRXE)
+}
+
+// Putc sends c, waiting while the transmit FIFO is full. A UART at
+// address 0 discards output.
+//
+//go:nosplit
+func (u *UART) Putc(c byte) {
+	if u.Base == 0 {
+		return
+	}
+	for load(u.reg(regFR))&frTXFF != 0 {
+	}
+	store(u.reg(regDR), uint32(c))
+}
+
+// WriteString sends s, turning "\n" into "\r\n" for terminals.
+//
+//go:nosplit
+func (u *UART) WriteString(s string) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\n' {
+			u.Putc('\r')
+		}
+		u.Putc(s[i])
+	}
+}

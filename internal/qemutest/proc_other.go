@@ -1,0 +1,7 @@
+//go:build !tamago && !linux
+
+package qemutest
+
+import "os/exec"
+
+func setProcAttr(cmd *exec.Cmd) {}

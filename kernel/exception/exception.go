@@ -1,0 +1,203 @@
+//go:build tamago
+
+// Package exception owns the EL1 exception vectors: it saves the
+// interrupted context on the core's exception stack, dispatches, and for
+// faults either turns them into Go panics (NULL dereferences, as on Linux)
+// or prints a crash report and stops the machine with a non-zero status.
+//
+// Go code runs on SP_EL0 (EL1t); exceptions switch to SP_EL1, a small
+// per-core stack, so a fault on an exhausted goroutine stack can still be
+// reported. Handlers are ordinary Go functions: the vector code points R28
+// at the core's handler g, a stand-in for the runtime's g that carries only
+// the exception stack's bounds, so stack checks pass. It has no m, so a
+// handler must not call into the runtime (no print, no allocation, no
+// pointer stores that need write barriers): it works on plain values and
+// writes through goos.Printk.
+package exception
+
+import (
+	"runtime/goos"
+
+	"github.com/yolkos/yolk/kernel/cpu"
+	"github.com/yolkos/yolk/kernel/esr"
+)
+
+// Frame is the interrupted context, laid out by vectors_arm64.s.
+type Frame struct {
+	X    [31]uint64 // x0..x30
+	SP   uint64     // SP_EL0, or SP_EL1 above the frame for entries 4-7
+	ELR  uint64
+	SPSR uint64
+	ESR  uint64
+	FAR  uint64
+	Kind uint64 // vector entry, 0..15
+	_    uint64 // keeps the frame a multiple of 16 bytes
+}
+
+// Vector entries (Kind), in table order.
+const (
+	SyncSP0 = iota
+	IRQSP0
+	FIQSP0
+	SErrorSP0
+	SyncSPx
+	IRQSPx
+	FIQSPx
+	SErrorSPx
+	SyncLower
+)
+
+var kindNames = [16]string{
+	"synchronous exception", "IRQ", "FIQ", "SError",
+	"synchronous exception on the exception stack", "IRQ on the exception stack", "FIQ on the exception stack", "SError on the exception stack",
+	"synchronous exception from EL0", "IRQ from EL0", "FIQ from EL0", "SError from EL0",
+	"synchronous exception from AArch32", "IRQ from AArch32", "FIQ from AArch32", "SError from AArch32",
+}
+
+// MaxCores is how many cores have exception stacks.
+const MaxCores = 32
+
+// StackSize is each core's exception stack. Boot carves the stacks out of
+// RAM (they need no clearing, unlike .bss).
+const StackSize = 16 << 10
+
+// StackTop is the initial SP_EL1 of a core.
+//
+//go:nosplit
+func StackTop(core int) uintptr { return handlerGs[core].stackHi }
+
+// VectorTable is the address for VBAR_EL1 (vectors_arm64.s).
+func VectorTable() uintptr
+
+// IRQ, when set, handles IRQs (the interrupt controller's dispatcher).
+// It runs on the exception stack: nosplit all the way down.
+var IRQ func(f *Frame)
+
+// fixups are PCs of instructions that may be undefined on this machine
+// (a semihosting HLT without a host): the handler skips them and sets
+// x0 = ^0 instead of crashing.
+var fixups [4]uintptr
+
+// SkipIfUndefined registers pc as an instruction to skip, with x0 = ^0,
+// if it turns out to be undefined.
+//
+//go:nosplit
+func SkipIfUndefined(pc uintptr) {
+	for i, f := range fixups {
+		if f == pc {
+			return
+		}
+		if f == 0 {
+			fixups[i] = pc
+			return
+		}
+	}
+}
+
+// handlerG is the runtime g layout as far as stack checks read it
+// (tamago-go1.26.0 src/runtime/runtime2.go: stack.lo, stack.hi,
+// stackguard0, stackguard1), padded well past the fields a function
+// prologue or traceback could touch. TestRuntimeOffsets pins the offsets.
+type handlerG struct {
+	stackLo, stackHi         uintptr
+	stackGuard0, stackGuard1 uintptr
+	_                        [60]uintptr
+}
+
+const handlerGShift = 9 // log2(unsafe.Sizeof(handlerG{}))
+
+var handlerGs [MaxCores]handlerG
+
+// stackGuard leaves room below the guard for the nosplit functions that
+// may run without a check (the runtime's own StackGuard is 928 bytes).
+const stackGuard = 1024
+
+// InitCore gives core the exception stack [stack, stack+StackSize) and
+// prepares its handler g; the core then sets SP_EL1 to StackTop(core).
+// Called before the core takes exceptions.
+//
+//go:nosplit
+func InitCore(core int, stack uintptr) {
+	g := &handlerGs[core]
+	g.stackLo = stack
+	g.stackHi = stack + StackSize
+	g.stackGuard0 = g.stackLo + stackGuard
+	g.stackGuard1 = g.stackGuard0
+}
+
+// depth counts exceptions being handled per core: a fault inside the
+// handler must not recurse.
+var depth [MaxCores]uint32
+
+// handle is called by vectors_arm64.s with the saved context.
+func handle(f *Frame) {
+	core := cpu.Index()
+	depth[core]++
+	if depth[core] > 2 {
+		// A fault while reporting a fault: say so with no more help.
+		out("\nyolk: nested fault in the exception handler\n")
+		stop(3)
+	}
+	switch f.Kind {
+	case SyncSP0, SyncSPx:
+		synchronous(f)
+	case IRQSP0, IRQSPx:
+		if IRQ != nil {
+			IRQ(f)
+			break
+		}
+		fatal(f, "unexpected IRQ (no interrupt controller driver)")
+	default:
+		fatal(f, kindNames[f.Kind])
+	}
+	depth[core]--
+}
+
+func synchronous(f *Frame) {
+	s := esr.Syndrome(f.ESR)
+	if s.EC() == esr.ECUnknown {
+		for _, pc := range fixups {
+			if pc != 0 && uint64(pc) == f.ELR {
+				f.X[0] = ^uint64(0)
+				f.ELR += 4
+				return
+			}
+		}
+	}
+	if f.Kind == SyncSP0 && onGoroutine(f) {
+		if s.EC() == esr.ECDataAbortSame && s.IsTranslationFault() && f.FAR < nilPage {
+			inject(f, kindNil)
+			return
+		}
+		// Print what only the handler can see, then let the goroutine
+		// print its own traceback.
+		report(f, "fatal exception")
+		inject(f, kindFatal)
+		return
+	}
+	fatal(f, "fatal exception")
+}
+
+// nilPage is the unmapped page at address 0: faults below it are NULL
+// dereferences (the compiler relies on this for implicit nil checks).
+const nilPage = 4096
+
+// fatal reports an exception that cannot be handed to a goroutine and
+// stops the machine.
+//
+func fatal(f *Frame, what string) {
+	report(f, what)
+	out("  no Go traceback: the exception did not happen on a goroutine stack\n")
+	stop(2)
+}
+
+// stop ends the machine with a non-zero status.
+//
+func stop(code int32) {
+	if goos.Exit != nil {
+		goos.Exit(code)
+	}
+	for {
+		cpu.WaitForInterrupt()
+	}
+}

@@ -1,0 +1,81 @@
+// Package timer is the ARM generic timer (ARM ARM D12 "The Generic Timer
+// in AArch64 state"): the system counter as yolk's clock, and (with the
+// scheduler) each core's timer for its next deadline.
+package timer
+
+import (
+	"math/bits"
+
+	"github.com/yolkos/yolk/kernel/cpu"
+)
+
+// Converting counts to nanoseconds must be cheap (the runtime calls
+// Nanotime with locks held, very often), so it is one 64x64->128 multiply:
+// ns = count * mult >> 32, mult = 1e9 << 32 / freq. It is exact for the
+// common 1 GHz, 62.5 MHz and 25 MHz counters, and within 1e-10 otherwise.
+var (
+	freq   uint64
+	mult   uint64
+	offset int64 // wall clock at count 0, ns since the Unix epoch
+)
+
+// SetFrequency prepares the conversion; boot calls it before the runtime
+// starts, with CNTFRQ_EL0.
+//
+//go:nosplit
+func SetFrequency(hz uint64) {
+	freq = hz
+	if hz != 0 {
+		mult, _ = bits.Div64(1e9>>32, 1e9<<32, hz)
+	}
+}
+
+// Frequency is the counter frequency in Hz.
+//
+//go:nosplit
+func Frequency() uint64 { return freq }
+
+// CountsToNanos converts a counter value or interval to nanoseconds.
+//
+//go:nosplit
+func CountsToNanos(c uint64) int64 {
+	hi, lo := bits.Mul64(c, mult)
+	return int64(hi<<32 | lo>>32)
+}
+
+// NanosToCounts converts nanoseconds to counter ticks: the smallest count
+// that CountsToNanos maps to ns or later, so a timer programmed from it
+// never fires before the runtime's clock reaches the deadline.
+//
+//go:nosplit
+func NanosToCounts(ns int64) uint64 {
+	if ns <= 0 {
+		return 0
+	}
+	hi, lo := bits.Mul64(uint64(ns), freq)
+	q, _ := bits.Div64(hi%1e9, lo, 1e9)
+	for CountsToNanos(q) < ns {
+		q++
+	}
+	for q > 0 && CountsToNanos(q-1) >= ns {
+		q--
+	}
+	return q
+}
+
+// SetWallClock makes Nanotime report wall-clock time: it must be called
+// once, before the runtime starts, so the runtime's monotonic clock never
+// jumps.
+//
+//go:nosplit
+func SetWallClock(unixNanos int64) {
+	offset = unixNanos - CountsToNanos(cpu.Counter())
+}
+
+// Nanotime is runtime/goos.Nanotime: nanoseconds since the Unix epoch
+// (the runtime's walltime on tamago is derived from it).
+//
+//go:nosplit
+func Nanotime() int64 {
+	return CountsToNanos(cpu.Counter()) + offset
+}
