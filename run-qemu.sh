@@ -237,7 +237,7 @@ if [ "$net" = 1 ]; then
 		case $f in *,*) die 2 "bad YOLK_HOSTFWD rule '$f': no commas allowed" ;; esac
 		netdev+=,hostfwd=$f
 	done
-	qargs+=(-netdev "$netdev" -device virtio-net-device,netdev=n0)
+	qargs+=(-netdev "$netdev" -device "virtio-net-device,netdev=n0")
 fi
 if [ -n "${QEMU_EXTRA:-}" ]; then
 	read -r -a extra <<<"$QEMU_EXTRA"
@@ -265,7 +265,7 @@ stop_bg() {
 stop_qemu() {
 	[ -n "$qpid" ] || return 0
 	kill -TERM "$qpid" 2>/dev/null
-	sleep "$kill_grace" </dev/null >/dev/null 2>&1 &
+	sleep "$kill_grace" >/dev/null 2>&1 &
 	local gpid=$!
 	wait -n
 	if kill -0 "$gpid" 2>/dev/null; then
@@ -284,6 +284,7 @@ cleanup() {
 	if [ -n "$tty_state" ]; then stty "$tty_state" 2>/dev/null; fi
 }
 
+# shellcheck disable=SC2317 # invoked by the traps below
 on_signal() {
 	cleanup
 	trap - EXIT
@@ -302,7 +303,7 @@ fi
 qpid=$!
 
 if [ "$timeout" -gt 0 ]; then
-	sleep "$timeout" </dev/null >/dev/null 2>&1 &
+	sleep "$timeout" >/dev/null 2>&1 &
 	tpid=$!
 	# Both QEMU and the timer are our only children: wait for the first.
 	wait -n

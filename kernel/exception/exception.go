@@ -165,26 +165,20 @@ func synchronous(f *Frame) {
 		}
 	}
 	if f.Kind == SyncSP0 && onGoroutine(f) {
-		if s.EC() == esr.ECDataAbortSame && s.IsTranslationFault() && f.FAR < nilPage {
-			inject(f, kindNil)
-			return
+		// A NULL dereference becomes a Go panic; for anything else print
+		// what only the handler can see, then let the goroutine print its
+		// own traceback.
+		if !isNilDereference(s, f.FAR) {
+			report(f, "fatal exception")
 		}
-		// Print what only the handler can see, then let the goroutine
-		// print its own traceback.
-		report(f, "fatal exception")
-		inject(f, kindFatal)
+		inject(f)
 		return
 	}
 	fatal(f, "fatal exception")
 }
 
-// nilPage is the unmapped page at address 0: faults below it are NULL
-// dereferences (the compiler relies on this for implicit nil checks).
-const nilPage = 4096
-
 // fatal reports an exception that cannot be handed to a goroutine and
 // stops the machine.
-//
 func fatal(f *Frame, what string) {
 	report(f, what)
 	out("  no Go traceback: the exception did not happen on a goroutine stack\n")
@@ -192,7 +186,6 @@ func fatal(f *Frame, what string) {
 }
 
 // stop ends the machine with a non-zero status.
-//
 func stop(code int32) {
 	if goos.Exit != nil {
 		goos.Exit(code)

@@ -2,23 +2,31 @@
 
 package exception
 
-import "unsafe"
+import (
+	"runtime"
+	"unsafe"
 
-// Offsets into the runtime's g and m for tamago-go1.26.0
-// (src/runtime/runtime2.go), checked under QEMU by TestRuntimeOffsets.
-const (
-	gStackLo = 0  // g.stack.lo
-	gStackHi = 8  // g.stack.hi
-	gM       = 48 // g.m
-	mG0      = 0  // m.g0
+	"github.com/yolkos/yolk/kernel/esr"
 )
 
-//go:nosplit
+// Offsets into the runtime's g and m for tamago-go1.26.0
+// (src/runtime/runtime2.go, as its generated go_asm.h gives them),
+// checked under QEMU by TestRuntimeOffsets.
+const (
+	gStackLo  = 0   // g.stack.lo
+	gStackHi  = 8   // g.stack.hi
+	gM        = 48  // g.m
+	gSig      = 224 // g.sig (uint32)
+	gSigcode0 = 256 // g.sigcode0
+	gSigcode1 = 264 // g.sigcode1
+	gSigpc    = 272 // g.sigpc
+	mG0       = 0   // m.g0
+)
+
 func word(a uintptr) uintptr { return *(*uintptr)(unsafe.Pointer(a)) }
 
 // onGoroutine reports whether the exception interrupted an ordinary
 // goroutine on its own stack: then a call can be injected into it.
-//
 func onGoroutine(f *Frame) bool {
 	g := uintptr(f.X[28])
 	if g == 0 {
@@ -32,25 +40,63 @@ func onGoroutine(f *Frame) bool {
 	return word(g+gStackLo) < sp-16 && sp <= word(g+gStackHi)
 }
 
-// What sigpanic is asked to do.
+// Signal numbers recorded in g.sig, as Linux would report the fault; the
+// runtime prints them in its "[signal ...]" line.
 const (
-	kindNil   = 1 // NULL dereference: a recoverable runtime error
-	kindFatal = 2 // anything else: disassemble, traceback, stop
+	sigILL  = 4
+	sigTRAP = 5
+	sigBUS  = 7
+	sigSEGV = 11
 )
+
+func signalOf(s esr.Syndrome) uint32 {
+	switch s.EC() {
+	case esr.ECUnknown:
+		return sigILL
+	case esr.ECBRK64:
+		return sigTRAP
+	case esr.ECPCAlignment, esr.ECSPAlignment:
+		return sigBUS
+	}
+	if s.IsAbort() && s.IsAlignmentFault() {
+		return sigBUS
+	}
+	return sigSEGV
+}
+
+// nilPage is the unmapped page at address 0: faults below it are NULL
+// dereferences (the compiler relies on this for implicit nil checks).
+const nilPage = 4096
+
+// isNilDereference reports whether a fault is a load or store through a
+// nil pointer (plus a small offset): an ordinary, recoverable Go panic.
+func isNilDereference(s esr.Syndrome, far uint64) bool {
+	return s.EC() == esr.ECDataAbortSame && s.IsTranslationFault() && s.FARValid() && far < nilPage
+}
 
 // inject makes the interrupted goroutine call runtime.sigpanic as if the
 // faulting instruction had called it, the convention the runtime's
 // unwinder expects for an injected call on a link-register machine
 // (runtime/traceback.go, unwinder.next): the old LR is pushed below SP,
-// LR becomes the faulting PC and the function is recognised by name.
-//
-func inject(f *Frame, kind uint64) {
+// LR becomes the faulting PC (unless that PC is not code: then the
+// function that jumped there looks like the caller), and the function is
+// recognised by its name. The fault is described in the g's signal fields,
+// where the runtime's own sigpanic finds it on Linux; sigpanic takes no
+// arguments, since a callee spills register arguments into its caller's
+// frame, and the faulting frame has no room reserved for them.
+func inject(f *Frame) {
+	g := uintptr(f.X[28])
+	*(*uint32)(unsafe.Pointer(g + gSig)) = signalOf(esr.Syndrome(f.ESR))
+	*(*uint64)(unsafe.Pointer(g + gSigcode0)) = f.ESR
+	*(*uint64)(unsafe.Pointer(g + gSigcode1)) = f.FAR
+	*(*uint64)(unsafe.Pointer(g + gSigpc)) = f.ELR
+
 	sp := uintptr(f.SP) - 16
 	*(*uint64)(unsafe.Pointer(sp)) = f.X[30]
 	f.SP = uint64(sp)
-	f.X[30] = f.ELR
-	// sigpanic's arguments, in ABIInternal registers.
-	f.X[0], f.X[1], f.X[2], f.X[3] = kind, f.ESR, f.FAR, f.ELR
+	if text, etext := runtime.TextRegion(); text <= f.ELR && f.ELR < etext {
+		f.X[30] = f.ELR
+	}
 	f.ELR = uint64(sigpanicPC)
 }
 

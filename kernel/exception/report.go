@@ -48,7 +48,6 @@ func outDec(v uint64) {
 
 // report prints the saved context: what happened, the syndrome decoded,
 // the fault address, all registers and the faulting instruction word.
-//
 func report(f *Frame, what string) {
 	out("\n*** yolk: ")
 	out(what)
@@ -100,7 +99,6 @@ func report(f *Frame, what string) {
 }
 
 // instructionAt reads the instruction word at pc if pc is mapped.
-//
 func instructionAt(pc uintptr) (uint32, bool) {
 	if pc%4 != 0 {
 		return 0, false

@@ -3,8 +3,8 @@
 package exception
 
 import (
-	"runtime/goos"
-	_ "unsafe" // go:linkname
+	"runtime"
+	"unsafe"
 
 	"github.com/yolkos/yolk/kernel/esr"
 )
@@ -37,14 +37,34 @@ func throw(s string)
 // frame exactly, so tracebacks and recover work as for a Linux signal.
 //
 //go:linkname sigpanic runtime.sigpanic
-func sigpanic(kind, syndrome, far, elr uint64) {
-	if kind == kindNil {
-		panic(MemoryError{addr: uintptr(far), pc: uintptr(elr)})
+func sigpanic() {
+	gp, _ := runtime.GetG()
+	g := uintptr(gp)
+	syndrome := esr.Syndrome(*(*uint64)(unsafe.Pointer(g + gSigcode0)))
+	far := *(*uint64)(unsafe.Pointer(g + gSigcode1))
+	pc := *(*uint64)(unsafe.Pointer(g + gSigpc))
+	if isNilDereference(syndrome, far) {
+		panic(MemoryError{addr: uintptr(far), pc: uintptr(pc)})
 	}
-	printInstruction(uintptr(elr))
-	msg := "unexpected exception"
-	if goos.Exit != nil {
-		msg = esr.Syndrome(syndrome).ClassName()
+	printInstruction(uintptr(pc))
+	throw(faultName(syndrome))
+}
+
+// faultName is the one-line reason the runtime prints as "fatal error".
+func faultName(s esr.Syndrome) string {
+	switch {
+	case s.EC() == esr.ECUnknown:
+		return "undefined instruction"
+	case s.IsAbort() && s.IsPermissionFault():
+		if s.IsInstructionAbort() {
+			return "execute from non-executable memory"
+		}
+		if s.IsWrite() {
+			return "write to read-only memory"
+		}
+		return "read of protected memory"
+	case s.IsAbort() && s.IsTranslationFault():
+		return "unexpected fault address (not mapped)"
 	}
-	throw(msg)
+	return "unexpected exception: " + s.ClassName()
 }

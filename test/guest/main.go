@@ -1,0 +1,64 @@
+//go:build tamago
+
+// Command guest is booted by the host-side tests in test/: each argument
+// names something to do, and the tests check what the machine prints and
+// the exit status QEMU returns.
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"unsafe"
+
+	_ "github.com/yolkos/yolk/board/qemu-virt"
+)
+
+// undefined executes UDF #0 (guest_arm64.s).
+func undefined()
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Println("usage: guest mode [args]")
+		os.Exit(64)
+	}
+	switch mode := os.Args[1]; mode {
+	case "args":
+		fmt.Printf("args=%q\n", os.Args[1:])
+		var env []string
+		for _, kv := range os.Environ() {
+			if strings.HasPrefix(kv, "GUEST_") {
+				env = append(env, kv)
+			}
+		}
+		fmt.Printf("env=%q\n", env)
+	case "exit":
+		code, _ := strconv.Atoi(os.Args[2])
+		fmt.Println("exiting with", code)
+		os.Exit(code)
+	case "undefined":
+		fmt.Println("executing an undefined instruction")
+		undefined()
+	case "write-text":
+		// W^X: code is mapped read-only.
+		f := main
+		pc := **(**uintptr)(unsafe.Pointer(&f))
+		fmt.Printf("writing to the text segment at %#x\n", pc)
+		*(*uint32)(unsafe.Pointer(pc)) = 0
+	case "exec-data":
+		// W^X: data is never executable.
+		code := []uint32{0xd65f03c0} // ret
+		fp := &code
+		fmt.Println("jumping into the heap")
+		f := *(*func())(unsafe.Pointer(&fp))
+		f()
+	case "nil-panic":
+		var p *int
+		fmt.Println(*p)
+	default:
+		fmt.Println("unknown mode", mode)
+		os.Exit(64)
+	}
+	fmt.Println("guest: done")
+}
