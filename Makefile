@@ -18,6 +18,7 @@ MEM      ?= 512M
 # is linked 2 MiB above it (-T: text start, -R: segments page aligned).
 TEXT_START := 0x40210000
 LDFLAGS    := -T $(TEXT_START) -R 0x1000
+export YOLK_LDFLAGS := $(LDFLAGS)
 TARGET_ENV := GOOS=tamago GOARCH=arm64 GOOSPKG=github.com/usbarmory/tamago
 
 RUN_QEMU := $(CURDIR)/run-qemu.sh
@@ -43,7 +44,7 @@ qemu: $(BUILD)/yolk.elf
 test: test-host test-qemu
 
 # Host tests: everything that runs on the build machine.
-test-host:
+test-host: toolchain
 	# MMIO and page tables turn physical addresses into pointers by design.
 	go vet -unsafeptr=false ./...
 	go test ./...

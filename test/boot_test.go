@@ -1,0 +1,201 @@
+//go:build !tamago
+
+// Package test boots guest programs (test/guest) in QEMU from the host and
+// checks what a user would see: output, crash reports and exit statuses.
+package test
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/yolkos/yolk/internal/qemutest"
+)
+
+var guest string // the guest ELF, built once by TestMain
+
+func TestMain(m *testing.M) {
+	os.Exit(runWithGuest(m))
+}
+
+func runWithGuest(m *testing.M) int {
+	tb := &mainTB{}
+	guest = qemutest.Build(tb, "./test/guest")
+	defer os.RemoveAll(tb.dir)
+	return m.Run()
+}
+
+func boot(t *testing.T, opts qemutest.Options, args ...string) qemutest.Result {
+	t.Helper()
+	if opts.Timeout == 0 {
+		opts.Timeout = 120 * time.Second
+	}
+	opts.Isolated = true
+	r := qemutest.Run(t, guest, opts, append([]string{"yolk.quiet=1"}, args...)...)
+	if r.TimedOut() {
+		t.Fatalf("guest timed out:\n%s", r.Output)
+	}
+	return r
+}
+
+func expect(t *testing.T, r qemutest.Result, wants ...string) {
+	t.Helper()
+	out := strings.ReplaceAll(r.Output, "\r", "")
+	for _, w := range wants {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+			return
+		}
+	}
+}
+
+func expectExit(t *testing.T, r qemutest.Result, code int) {
+	t.Helper()
+	if r.ExitCode != code {
+		t.Errorf("exit status %d, want %d:\n%s", r.ExitCode, code, r.Output)
+	}
+}
+
+// The crash report: exception class by name, ISS decoded, FAR, ELR, SPSR,
+// every register, the instruction disassembled, a Go traceback, non-zero
+// exit.
+func checkReport(t *testing.T, r qemutest.Result) {
+	t.Helper()
+	if r.ExitCode == 0 {
+		t.Errorf("a crash exited with status 0")
+	}
+	out := strings.ReplaceAll(r.Output, "\r", "")
+	for i := 0; i <= 30; i++ {
+		if !regexp.MustCompile(fmt.Sprintf(`\bx%d 0x[0-9a-f]{16}\b`, i)).MatchString(out) {
+			t.Errorf("register x%d missing from the report:\n%s", i, out)
+			return
+		}
+	}
+	for _, re := range []string{`\*\*\* yolk: fatal exception on cpu 0`, `ESR 0x[0-9a-f]{8}`, `FAR 0x[0-9a-f]{16}`, `ELR 0x[0-9a-f]{16}`, `SPSR 0x[0-9a-f]{8}`, `sp 0x[0-9a-f]{16}`, `faulting instruction: `, `goroutine 1 .*\[running\]:`, `main\.main\(\)\n\t.*test/guest/main\.go:\d+`} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("report lacks %s:\n%s", re, out)
+		}
+	}
+}
+
+func TestCrashReportUndefinedInstruction(t *testing.T) {
+	r := boot(t, qemutest.Options{}, "undefined")
+	checkReport(t, r)
+	expectExit(t, r, 2)
+	expect(t, r, "EC 0x00 unknown reason", "ESR 0x02000000", "instruction at ELR: 0x00000000",
+		"fatal error: undefined instruction", "main.undefined()\n\t")
+}
+
+func TestWriteToTextFaults(t *testing.T) {
+	r := boot(t, qemutest.Options{}, "write-text")
+	checkReport(t, r)
+	expect(t, r, "data abort, same EL: permission fault", "write", "faulting instruction: str",
+		"fatal error: write to read-only memory")
+}
+
+func TestExecuteFromHeapFaults(t *testing.T) {
+	r := boot(t, qemutest.Options{}, "exec-data")
+	checkReport(t, r)
+	expect(t, r, "instruction abort, same EL: permission fault", "fatal error: execute from non-executable memory")
+}
+
+func TestUnrecoveredNilDereference(t *testing.T) {
+	r := boot(t, qemutest.Options{}, "nil-panic")
+	expectExit(t, r, 2)
+	expect(t, r, "panic: runtime error: invalid memory address or nil pointer dereference\n[signal 0xb code=0x96000",
+		"addr=0x0 pc=0x", "goroutine 1 [running]:\nmain.main()")
+}
+
+func TestExitStatus(t *testing.T) {
+	for _, code := range []int{0, 1, 3, 77, 255} {
+		r := boot(t, qemutest.Options{}, "exit", fmt.Sprint(code))
+		expectExit(t, r, code)
+		expect(t, r, fmt.Sprintf("exiting with %d", code))
+	}
+}
+
+func TestArgumentsAndEnvironment(t *testing.T) {
+	r := boot(t, qemutest.Options{}, "args", "one", "-flag=2", "GUEST_A=x=y", "--", "GUEST_B=literal")
+	expectExit(t, r, 0)
+	expect(t, r, `args=["args" "one" "-flag=2" "GUEST_B=literal"]`, `env=["GUEST_A=x=y"]`)
+}
+
+// RAM comes from the device tree QEMU builds for -m; the banner shows it.
+func TestMemorySizeFollowsQEMU(t *testing.T) {
+	for _, m := range []struct {
+		flag string
+		mib  int
+	}{{"256M", 256}, {"1G", 1024}, {"3G", 3072}} {
+		r := qemutest.Run(t, guest, qemutest.Options{Mem: m.flag, Isolated: true, Timeout: 120 * time.Second}, "exit", "0")
+		expectExit(t, r, 0)
+		expect(t, r, fmt.Sprintf("ram:    %d MiB at 0x40000000", m.mib))
+	}
+}
+
+// The tamago runtime cannot address a heap above 4 GiB: boot says so.
+func TestTooMuchMemoryIsRefused(t *testing.T) {
+	r := boot(t, qemutest.Options{Mem: "4G"}, "exit", "0")
+	if r.ExitCode == 0 {
+		t.Errorf("booting with 4G exited 0")
+	}
+	expect(t, r, "yolk: boot failed: RAM extends above 4 GiB", "-m 3G")
+}
+
+// With virtualization=on QEMU enters at EL2; boot drops to EL1.
+func TestEntryAtEL2(t *testing.T) {
+	r := qemutest.Run(t, guest, qemutest.Options{EL2: true, Isolated: true, Timeout: 120 * time.Second}, "exit", "5")
+	expectExit(t, r, 5)
+	expect(t, r, "entered at EL2")
+}
+
+// Without -semihosting the HLT of the exit call is undefined: the handler
+// skips it, yolk says the status is lost and powers off through PSCI.
+func TestExitWithoutSemihosting(t *testing.T) {
+	qemu, err := exec.LookPath("qemu-system-aarch64")
+	if err != nil {
+		t.Fatal("qemu-system-aarch64 not found: install it with .ci/install-qemu.sh")
+	}
+	cmd := exec.Command(qemu, "-M", "virt", "-cpu", "max", "-m", "256M", "-nographic", "-monitor", "none",
+		"-no-reboot", "-kernel", guest, "-append", "exit 9")
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-done:
+		case <-time.After(120 * time.Second):
+			cmd.Process.Kill()
+		}
+	}()
+	out, err := cmd.CombinedOutput()
+	close(done)
+	text := strings.ReplaceAll(string(out), "\r", "")
+	if err != nil {
+		t.Fatalf("QEMU: %v\n%s", err, text)
+	}
+	for _, want := range []string{"exiting with 9", "yolk: exit status is not passed to the host without -semihosting; powering off"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+// mainTB lets TestMain use qemutest.Build, which reports through testing.TB.
+type mainTB struct {
+	testing.TB
+	dir string
+}
+
+func (m *mainTB) Helper() {}
+func (m *mainTB) TempDir() string {
+	if m.dir == "" {
+		m.dir, _ = os.MkdirTemp("", "yolk-guest")
+	}
+	return m.dir
+}
+func (m *mainTB) Fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, format+"\n", args...)
+	os.Exit(1)
+}
