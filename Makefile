@@ -55,7 +55,7 @@ test-qemu: toolchain
 
 # A package is tested under QEMU when it has a qemu_test.go (whose tests,
 # like the package's other *_test.go files, then run on the target).
-QEMU_PKGS ?= $(patsubst %/qemu_test.go,./%/,$(shell find . -name qemu_test.go -not -path './build/*'))
+QEMU_PKGS ?= $(sort $(dir $(shell find . -name qemu_test.go -not -path "./build/*")))
 
 clean:
 	rm -rf $(BUILD)

@@ -39,3 +39,19 @@ func Index() int
 
 // TTBR0 reads TTBR0_EL1, the translation table base.
 func TTBR0() uint64
+
+// EnableIRQ unmasks IRQs on this core (PSTATE.I = 0).
+func EnableIRQ()
+
+// DisableIRQ masks IRQs on this core and reports whether they were
+// unmasked before, for RestoreIRQ.
+func DisableIRQ() (wasEnabled bool)
+
+// RestoreIRQ unmasks IRQs if wasEnabled.
+//
+//go:nosplit
+func RestoreIRQ(wasEnabled bool) {
+	if wasEnabled {
+		EnableIRQ()
+	}
+}

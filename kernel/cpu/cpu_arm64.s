@@ -65,3 +65,16 @@ TEXT ·TTBR0(SB),NOSPLIT,$0-8
 	MRS	TTBR0_EL1, R0
 	MOVD	R0, ret+0(FP)
 	RET
+
+TEXT ·EnableIRQ(SB),NOSPLIT,$0-0
+	MSR	$2, DAIFClr
+	RET
+
+TEXT ·DisableIRQ(SB),NOSPLIT,$0-8
+	MRS	DAIF, R0
+	MSR	$2, DAIFSet
+	// DAIF.I is bit 7: enabled before if it was clear.
+	UBFX	$7, R0, $1, R0
+	EOR	$1, R0, R0
+	MOVB	R0, ret+0(FP)
+	RET

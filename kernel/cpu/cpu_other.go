@@ -20,3 +20,7 @@ func DAIF() uint64         { panic(onlyArm64) }
 
 func Index() int    { panic(onlyArm64) }
 func TTBR0() uint64 { panic(onlyArm64) }
+
+func EnableIRQ()                 { panic(onlyArm64) }
+func DisableIRQ() bool           { panic(onlyArm64) }
+func RestoreIRQ(wasEnabled bool) { panic(onlyArm64) }
