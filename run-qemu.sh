@@ -6,8 +6,9 @@
 #   run-qemu.sh [-smp N] [-m SIZE] [-gic 2|3] [-el2] [-machine NAME] [-net]
 #               [-timeout SECONDS] [--] ELF [args...]
 #
-# It also works as a `go test -exec` wrapper:
-#   GOOS=tamago GOARCH=arm64 go test -exec "$PWD/run-qemu.sh" ./pkg
+# It also works as a `go test -exec` wrapper, with TamaGo's go command
+# (`make test-qemu` does this):
+#   GOOS=tamago GOARCH=arm64 "$(go tool -n tamago)" test -exec "$PWD/run-qemu.sh" ./pkg
 # go test calls it as `run-qemu.sh /tmp/go-build.../x.test -test.v=true ...`;
 # since go test cannot pass options, the YOLK_* variables below steer it.
 #

@@ -225,4 +225,3 @@ func (w *teeWriter) Write(p []byte) (int, error) {
 	w.all.b.Write(p)
 	return w.one.Write(p)
 }
-
