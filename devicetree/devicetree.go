@@ -152,7 +152,13 @@ func Parse(blob []byte) (*Tree, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := make([]byte, h.totalSize)
+	// Copy what the blob uses: QEMU pads its blob to a 1 MiB totalsize,
+	// and touching the padding costs more than parsing.
+	used := max(h.structEnd, h.strEnd)
+	if h.rsvOff >= used {
+		used = h.totalSize
+	}
+	b := make([]byte, used)
 	copy(b, blob)
 	t := &Tree{Version: h.version, BootCPU: h.bootCPU, phandles: map[uint32]*Node{}}
 	if err := t.parseReservations(b, h.rsvOff); err != nil {

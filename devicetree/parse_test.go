@@ -393,6 +393,7 @@ func TestMalformed(t *testing.T) {
 		{"empty child name", w(func(x *fdtWriter) { root(x).begin("").end().end() }, true), "empty name"},
 		{"slash in name", w(func(x *fdtWriter) { root(x).begin("a/b").end().end() }, true), "contains '/'"},
 		{"too deep", deep(MaxDepth + 1), "nested deeper"},
+		{"far too deep", deep(10000), "nested deeper"},
 		{"phandle length", w(func(x *fdtWriter) { root(x).begin("a").cells("phandle", 1, 2).end().end() }, true), "want 4"},
 		{"duplicate phandle", w(func(x *fdtWriter) {
 			root(x).begin("a").cells("phandle", 1).end().begin("b").cells("linux,phandle", 1).end().end()
