@@ -58,10 +58,18 @@ func (n *Node) U64(name string) (uint64, bool) {
 // IsCompatible reports whether c is one of the strings of the node's
 // compatible property (2.3.1).
 func (n *Node) IsCompatible(c string) bool {
-	for _, s := range n.Strings("compatible") {
-		if s == c {
+	// Scanned in place, not through Strings: Machine asks this of every
+	// node many times, and boot time pays for each allocation.
+	v, ok := n.Prop("compatible")
+	if !ok || len(v) == 0 || v[len(v)-1] != 0 {
+		return false
+	}
+	for len(v) > 0 {
+		i := bytes.IndexByte(v, 0)
+		if string(v[:i]) == c {
 			return true
 		}
+		v = v[i+1:]
 	}
 	return false
 }
