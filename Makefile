@@ -16,14 +16,17 @@ MEM      ?= 512M
 
 # qemu-virt puts RAM at 1 GiB and the device tree at its base; the image
 # is linked 2 MiB above it (-T: text start, -R: segments page aligned).
+# -checklinkname=0: sched sets runtime.numCPUStartup (what NumCPU reports,
+# which also sizes lock spinning and GC parallelism), a runtime variable
+# the linker otherwise keeps private.
 TEXT_START := 0x40210000
-LDFLAGS    := -T $(TEXT_START) -R 0x1000
+LDFLAGS    := -T $(TEXT_START) -R 0x1000 -checklinkname=0
 export YOLK_LDFLAGS := $(LDFLAGS)
 TARGET_ENV := GOOS=tamago GOARCH=arm64 GOOSPKG=github.com/usbarmory/tamago
 
 RUN_QEMU := $(CURDIR)/run-qemu.sh
 
-.PHONY: all kernel qemu test test-host test-qemu clean toolchain
+.PHONY: all kernel qemu test test-host test-qemu bench clean toolchain
 
 all: kernel
 
@@ -49,13 +52,27 @@ test-host: toolchain
 	go vet -unsafeptr=false ./...
 	go test ./...
 
-# Target tests: each package's tests built for the board and run in QEMU.
+# Target tests: each package's tests built for the board and run in QEMU
+# (2 cores, GICv2, full-length tests: yolk.long=1 reaches the guest's
+# environment), then the multi-core packages again on 1 and 4 cores and on
+# GICv3. -count=1: go test's cache cannot see run-qemu.sh's settings.
+GOTEST_TARGET = $(TARGET_ENV) $(TAMAGO) test -count=1 -ldflags "$(LDFLAGS)" -exec $(RUN_QEMU)
+
 test-qemu: toolchain
-	$(TARGET_ENV) $(TAMAGO) test -ldflags "$(LDFLAGS)" -exec $(RUN_QEMU) $(QEMU_PKGS)
+	YOLK_SMP=2 $(GOTEST_TARGET) $(QEMU_PKGS) -args yolk.long=1
+	YOLK_SMP=1 $(GOTEST_TARGET) $(SMP_PKGS)
+	YOLK_SMP=4 $(GOTEST_TARGET) $(SMP_PKGS)
+	YOLK_SMP=4 YOLK_GIC=3 $(GOTEST_TARGET) $(SMP_PKGS)
 
 # A package is tested under QEMU when it has a qemu_test.go (whose tests,
 # like the package's other *_test.go files, then run on the target).
 QEMU_PKGS ?= $(sort $(dir $(shell find . -name qemu_test.go -not -path "./build/*")))
+SMP_PKGS  ?= ./sched/ ./kernel/gic/
+
+# Benchmarks: one program on yolk and on a Linux arm64 guest, same QEMU
+# command line, side by side (QUICK=1: a few seconds per row).
+bench: toolchain
+	go run ./bench/harness $(if $(QUICK),-quick)
 
 clean:
 	rm -rf $(BUILD)

@@ -40,11 +40,18 @@ const (
 	hoExcStack
 	hoPoolBase
 	hoPoolEnd
+	hoExcBase
+)
+
+// For entry_arm64.s.
+const (
+	excStackShift = exception.StackShift
+	handlerGShift = exception.HandlerGShift
 )
 
 // handoff is what early leaves for the assembly that follows it.
 var handoff struct {
-	ttbr0, stackTop, excStack, poolBase, poolEnd uint64
+	ttbr0, stackTop, excStack, poolBase, poolEnd, excBase uint64
 }
 
 var earlyStack [earlyStackSize / 8]uint64
@@ -156,6 +163,7 @@ func early(cfg *Config, dtb uintptr, resetCount uint64, el uint64) {
 	handoff.ttbr0 = t.Root()
 	handoff.poolBase, handoff.poolEnd = uint64(pool), ramEnd
 	handoff.stackTop = ramEnd - topReserve
+	handoff.excBase = uint64(excBase)
 	for core := 0; core < exception.MaxCores; core++ {
 		exception.InitCore(core, excBase+uintptr(core)*exception.StackSize)
 	}

@@ -32,9 +32,11 @@ TEXT ·entry(SB),NOSPLIT|NOFRAME,$0
 	B	·el1(SB)
 el2:
 	MRS	CNTPCT_EL0, R21	// reset timestamp (CNTVOFF_EL2 is not set yet)
+	MOVD	$·el1(SB), R3
 	B	·leaveEL2(SB)
 
-// leaveEL2 configures EL2 to stay out of the way and drops to EL1h.
+// leaveEL2 configures EL2 to stay out of the way and drops to EL1h at the
+// address in R3.
 TEXT ·leaveEL2(SB),NOSPLIT|NOFRAME,$0
 	// D24.2.48 HCR_EL2: RW=1 (EL1 is AArch64); no traps, no stage 2.
 	MOVD	$(1<<31), R2
@@ -69,8 +71,7 @@ nogicv3:
 	MSR	R2, SCTLR_EL1
 	MOVD	$SPSR_EL1H_MASKED, R2
 	WORD	$0xd51c4002	// msr spsr_el2, x2
-	MOVD	$·el1(SB), R2
-	WORD	$0xd51c4022	// msr elr_el2, x2
+	WORD	$0xd51c4023	// msr elr_el2, x3
 	ERET
 
 // el1 runs on the boot core at EL1h (or EL3/EL0, which early rejects).
@@ -174,4 +175,47 @@ TEXT ·imageLayout(SB),NOSPLIT,$0-32
 	MOVD	R0, data+16(FP)
 	MOVD	$runtime·end(SB), R0
 	MOVD	R0, end+24(FP)
+	RET
+
+// secondaryEntry is where PSCI CPU_ON starts a secondary core, with x0 =
+// its core index (the context argument). It follows the boot core's path
+// with the boot core's tables, then runs CoreMain on its exception stack.
+TEXT ·secondaryEntry(SB),NOSPLIT|NOFRAME,$0
+	MOVD	R0, R19
+	MRS	CurrentEL, R2
+	UBFX	$2, R2, $2, R2
+	CMP	$2, R2
+	BEQ	atel2
+	B	·secondaryEL1(SB)
+atel2:
+	MOVD	$·secondaryEL1(SB), R3
+	B	·leaveEL2(SB)
+
+TEXT ·secondaryEL1(SB),NOSPLIT|NOFRAME,$0
+	MSR	$15, DAIFSet
+	BL	·enableFP(SB)
+	MOVD	$github·com∕yolkos∕yolk∕kernel∕exception·vectors(SB), R2
+	MSR	R2, VBAR_EL1
+	MSR	R19, TPIDR_EL1
+	ISB	$15
+	BL	·mmuOn(SB)
+	// SP_EL1 = the top of this core's exception stack; Go code runs on it
+	// as the core's handler g until the core is given an M.
+	MOVD	·handoff+const_hoExcBase(SB), R2
+	ADD	$1, R19, R3
+	LSL	$const_excStackShift, R3, R3
+	ADD	R3, R2, R2
+	MOVD	R2, RSP
+	MOVD	$github·com∕yolkos∕yolk∕kernel∕exception·handlerGs(SB), R2
+	LSL	$const_handlerGShift, R19, R3
+	ADD	R3, R2, g
+	MSR	$4, DAIFClr
+	SUB	$16, RSP
+	MOVD	R19, 8(RSP)
+	BL	·secondaryMain(SB)
+	UNDEF
+
+TEXT ·secondaryEntryPC(SB),NOSPLIT,$0-8
+	MOVD	$·secondaryEntry(SB), R0
+	MOVD	R0, ret+0(FP)
 	RET

@@ -3,7 +3,62 @@
 // until its next timer or an interrupt), cross-core wake-ups, time
 // slicing and interrupt-to-goroutine delivery.
 //
-// Its tests run under QEMU and check the runtime's behaviour on yolk:
-// sleeping, timers, goroutines, channels, sync, garbage collection and
-// crypto/rand.
+// # What the runtime gives (tamago-go1.26.0, see RUNTIME-NOTES)
+//
+// An M never drops its P: findRunnable calls goos.Idle and then loops back
+// to its top. With GOMAXPROCS = cores there is one M per core, bound to it
+// for good, and an idle M sits in Idle while the runtime still counts it
+// as spinning, so the runtime's own wakep never wakes anyone. There is no
+// sysmon: nothing preempts a long-running goroutine and nothing wakes an
+// idle core when work or a stop-the-world appears elsewhere.
+//
+// # Cores
+//
+// Boot starts every secondary core (boot.Starter: PSCI or a spin table).
+// Each one sets up its interrupt controller interface and parks in WFI on
+// its exception stack (coreMain), in state parked. goos.Task, called by
+// the runtime's newosproc, claims a parked core (CAS parked -> claimed),
+// stores the M's stack, g0 and entry, publishes them (state assigned) and
+// sends the core the wake SGI. The core then leaves its exception stack
+// for the M's stack for good (enterM). Task runs with write barriers
+// forbidden, so the hand-off holds plain integers, never pointers.
+//
+// # Idle and wake-ups
+//
+// Idle(pollUntil) programs the core's timer for pollUntil (the earliest
+// timer the runtime knows of, 0 for none) and sleeps in WFI. The lost
+// wake-up race (an interrupt handled between the last check and WFI) is
+// closed by masking IRQs first: WFI still wakes on a pending masked
+// interrupt, and the handler runs once IRQs are unmasked after it.
+//
+// A busy core takes a timer interrupt every tick (1 ms). The tick
+//   - preempts the running goroutine, as sysmon would, once it has run for
+//     a quantum (10 ms, bootarg yolk.quantum): it sets g.preempt and
+//     g.stackguard0 = stackPreempt, so the goroutine yields at its next
+//     function call;
+//   - wakes one sleeping core with an SGI when this core's P has
+//     goroutines waiting in its run queue or the global run queue is not
+//     empty, so parallel work spreads;
+//   - wakes every sleeping core when the runtime waits for every P: a
+//     stop-the-world (sched.gcwaiting) or a safe-point function that each
+//     P must run (forEachP, the collector's ragged barrier:
+//     sched.safePointWait), since an M in Idle holds its P and only
+//     notices either at the top of findRunnable.
+//
+// Worst case, work or a stop-the-world waits one tick (1 ms) for a
+// sleeping core; a goroutine that makes no function calls is not
+// preempted at all (no asynchronous preemption yet).
+//
+// # Interrupts to goroutines
+//
+// An Event counts signals from interrupt handlers (Signal: an atomic add,
+// legal on the handler g) and wakes sleeping cores; Wait blocks a
+// goroutine on a channel. Handlers cannot touch runtime state, so the
+// channel send happens in Idle, on the M's g0 with its P (where the
+// runtime allows it), as a non-blocking send: Idle runs whenever a core
+// has nothing else to do, and every Signal wakes a sleeping core. While
+// every core stays busy, delivery waits until one goes idle.
+//
+// The runtime offsets this relies on are in runtime.go, pinned to
+// tamago-go1.26.0 and checked by the tests under QEMU.
 package sched

@@ -25,7 +25,6 @@ func hwinit0() {
 	info := boot.BootInfo()
 	console.Base = uintptr(info.UART)
 	goos.Exit = exit
-	goos.ProcID = procID
 
 	// The runtime seeds its hash functions and the heap layout from
 	// GetRandomData during schedinit: without a real source, stop.
@@ -72,9 +71,6 @@ func getRandomData(b []byte) {
 		}
 	}
 }
-
-//go:nosplit
-func procID() uint64 { return uint64(cpu.Index()) }
 
 // exit is runtime/goos.Exit: with semihosting (QEMU -semihosting) the
 // host sees the status; without it the machine powers off through PSCI

@@ -20,6 +20,7 @@ import (
 	"github.com/yolkos/yolk/kernel/cpu"
 	"github.com/yolkos/yolk/kernel/psci"
 	"github.com/yolkos/yolk/kernel/timer"
+	"github.com/yolkos/yolk/sched"
 )
 
 // Name of the board in the banner.
@@ -46,6 +47,7 @@ func hwinit1() {
 		fatal("device tree: " + err.Error())
 	}
 	psci.Method = psci.ParseMethod(Machine.PSCIMethod)
+	setupInterrupts()
 }
 
 func fatal(msg string) {
@@ -54,6 +56,9 @@ func fatal(msg string) {
 }
 
 func init() {
+	if err := startCores(); err != nil {
+		fatal(err.Error())
+	}
 	args, env := SplitBootargs(Machine.Bootargs)
 	os.Args = append([]string{"yolk"}, args...)
 	for _, kv := range env {
@@ -95,7 +100,8 @@ func Banner() string {
 	ms := BootToMain()
 	var b strings.Builder
 	fmt.Fprintf(&b, "yolk %s on %s (%s)\n", yolk.Version, Name, Machine.Model)
-	fmt.Fprintf(&b, "  cpu:    %s, %d core(s), entered at EL%d\n", cpu.Describe(cpu.MIDR()), len(Machine.CPUs), info.EntryEL)
+	fmt.Fprintf(&b, "  cpu:    %s, %d core(s) of %d, entered at EL%d\n", cpu.Describe(cpu.MIDR()), sched.NumCores(), len(Machine.CPUs), info.EntryEL)
+	fmt.Fprintf(&b, "  gic:    GICv%d\n", Machine.GIC.Version)
 	fmt.Fprintf(&b, "  ram:    %d MiB at %#x\n", info.RAMSize>>20, info.RAMBase)
 	fmt.Fprintf(&b, "  timer:  %d Hz\n", timer.Frequency())
 	fmt.Fprintf(&b, "  boot:   %.3f ms to main\n", ms)

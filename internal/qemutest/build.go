@@ -12,9 +12,9 @@ import (
 
 // DefaultLDFlags links an image for board/qemu-virt: text 2 MiB plus one
 // page above RAM's base (the device tree sits at the base), segments page
-// aligned. The Makefile exports YOLK_LDFLAGS with the same value
+// aligned, and sched's reference to runtime.numCPUStartup allowed. The Makefile exports YOLK_LDFLAGS with the same value
 // (TestMakefileLDFlags keeps them equal).
-const DefaultLDFlags = "-T 0x40210000 -R 0x1000"
+const DefaultLDFlags = "-T 0x40210000 -R 0x1000 -checklinkname=0"
 
 // LDFlags returns the linker flags for guest images.
 func LDFlags() string {

@@ -17,6 +17,7 @@ package exception
 
 import (
 	"runtime/goos"
+	"unsafe"
 
 	"github.com/yolkos/yolk/kernel/cpu"
 	"github.com/yolkos/yolk/kernel/esr"
@@ -59,7 +60,10 @@ const MaxCores = 32
 
 // StackSize is each core's exception stack. Boot carves the stacks out of
 // RAM (they need no clearing, unlike .bss).
-const StackSize = 16 << 10
+const StackSize = 1 << StackShift
+
+// StackShift is log2(StackSize), for assembly.
+const StackShift = 14
 
 // StackTop is the initial SP_EL1 of a core.
 //
@@ -104,7 +108,8 @@ type handlerG struct {
 	_                        [60]uintptr
 }
 
-const handlerGShift = 9 // log2(unsafe.Sizeof(handlerG{}))
+// HandlerGShift is log2(unsafe.Sizeof(handlerG{})), for assembly.
+const HandlerGShift = 9
 
 var handlerGs [MaxCores]handlerG
 
@@ -125,6 +130,21 @@ func InitCore(core int, stack uintptr) {
 	g.stackGuard1 = g.stackGuard0
 }
 
+// interruptedG is the g an IRQ interrupted, per core (an integer: no
+// write barriers on the handler g).
+var interruptedG [MaxCores]uintptr
+
+// irqFrame is the saved context of the current IRQ, per core.
+var irqFrame [MaxCores]uintptr
+
+// IRQFrame is the saved context of the IRQ core is handling: a handler
+// may change it to return somewhere else (sched switches Ms this way).
+func IRQFrame(core int) *Frame { return (*Frame)(unsafe.Pointer(irqFrame[core])) }
+
+// InterruptedG is the g register of the code the current IRQ on core
+// interrupted (a goroutine, a g0, or 0 before the runtime started).
+func InterruptedG(core int) uintptr { return interruptedG[core] }
+
 // depth counts exceptions being handled per core: a fault inside the
 // handler must not recurse.
 var depth [MaxCores]uint32
@@ -142,6 +162,8 @@ func handle(f *Frame) {
 	case SyncSP0, SyncSPx:
 		synchronous(f)
 	case IRQSP0, IRQSPx:
+		interruptedG[core] = uintptr(f.X[28])
+		irqFrame[core] = uintptr(unsafe.Pointer(f))
 		if IRQ != nil {
 			IRQ(f)
 			break
@@ -194,3 +216,6 @@ func stop(code int32) {
 		cpu.WaitForInterrupt()
 	}
 }
+
+// HandlerGSize is the size of a handler g (for the layout test).
+func HandlerGSize() uintptr { return unsafe.Sizeof(handlerG{}) }

@@ -139,4 +139,7 @@ func TestFrameLayout(t *testing.T) {
 	if s := unsafe.Sizeof(exception.Frame{}); s != 0x130 {
 		t.Fatalf("Frame is %#x bytes; vectors_arm64.s reserves 0x130", s)
 	}
+	if s := exception.HandlerGSize(); s != 1<<exception.HandlerGShift {
+		t.Fatalf("handler g is %d bytes, HandlerGShift says %d", s, 1<<exception.HandlerGShift)
+	}
 }

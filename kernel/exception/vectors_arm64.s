@@ -78,7 +78,7 @@ gotsp:
 	// Run the handler as this core's handler g, whose stack bounds are
 	// the exception stack (see handlerG in exception.go).
 	MRS	TPIDR_EL1, R1
-	LSL	$const_handlerGShift, R1, R1
+	LSL	$const_HandlerGShift, R1, R1
 	MOVD	$·handlerGs(SB), R2
 	ADD	R1, R2, g
 

@@ -63,6 +63,14 @@ func NanosToCounts(ns int64) uint64 {
 	return q
 }
 
+// DeadlineFor converts a Nanotime value into the counter value at which
+// it is reached (rounded so that Nanotime is at least ns by then).
+//
+//go:nosplit
+func DeadlineFor(ns int64) uint64 {
+	return NanosToCounts(ns - offset)
+}
+
 // SetWallClock makes Nanotime report wall-clock time: it must be called
 // once, before the runtime starts, so the runtime's monotonic clock never
 // jumps.

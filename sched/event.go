@@ -1,0 +1,89 @@
+//go:build tamago
+
+package sched
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// An Event carries signals from interrupt handlers to goroutines. Signal
+// may be called on a handler g; Wait blocks a goroutine without polling
+// until a signal arrives. Signals are counted: each one lets exactly one
+// Wait return, none is lost.
+type Event struct {
+	pending atomic.Int64
+	ready   chan struct{} // a token when pending > 0 may need attention
+}
+
+// maxEvents bounds the fixed registry Idle scans without allocating.
+const maxEvents = 256
+
+var (
+	events        [maxEvents]*Event
+	nevents       atomic.Int32
+	registerMu    sync.Mutex
+	eventsPending atomic.Bool
+)
+
+// NewEvent creates and registers an event.
+func NewEvent() *Event {
+	e := &Event{ready: make(chan struct{}, 1)}
+	registerMu.Lock()
+	defer registerMu.Unlock()
+	n := nevents.Load()
+	if n == maxEvents {
+		panic("sched: too many events")
+	}
+	events[n] = e
+	nevents.Store(n + 1)
+	return e
+}
+
+// Signal records one occurrence and gets a core to deliver it: a sleeping
+// core is woken (delivery happens in Idle). Safe on a handler g.
+func (e *Event) Signal() {
+	e.pending.Add(1)
+	eventsPending.Store(true)
+	wakeSleepers(1)
+}
+
+// Wait blocks until a signal is available and consumes it.
+func (e *Event) Wait() {
+	for !e.take() {
+		<-e.ready
+	}
+}
+
+// Pending is the number of signals not yet consumed.
+func (e *Event) Pending() int64 { return e.pending.Load() }
+
+func (e *Event) take() bool {
+	for {
+		v := e.pending.Load()
+		if v <= 0 {
+			return false
+		}
+		if e.pending.CompareAndSwap(v, v-1) {
+			return true
+		}
+	}
+}
+
+// deliverEvents runs in Idle (g0 with a P, where the runtime may make a
+// goroutine runnable): every event with pending signals gets a token.
+func deliverEvents() {
+	if !eventsPending.Swap(false) {
+		return
+	}
+	n := nevents.Load()
+	for i := int32(0); i < n; i++ {
+		e := events[i]
+		if e.pending.Load() > 0 {
+			select {
+			case e.ready <- struct{}{}:
+			default:
+			}
+		}
+	}
+}

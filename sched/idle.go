@@ -1,0 +1,109 @@
+//go:build tamago
+
+package sched
+
+import (
+	"github.com/yolkos/yolk/kernel/cpu"
+	"github.com/yolkos/yolk/kernel/exception"
+	"github.com/yolkos/yolk/kernel/timer"
+)
+
+// idle is runtime/goos.Idle, called by findRunnable on the M's g0 (with
+// its P) when there is nothing to run. pollUntil is the earliest timer in
+// nanotime units, 0 if there is none.
+func idle(pollUntil int64) {
+	n := cpu.Index()
+	c := &cores[n]
+	if pollUntil != 0 {
+		timer.SetDeadline(timer.DeadlineFor(pollUntil))
+	} else {
+		timer.Stop()
+	}
+	start := cpu.Counter()
+	cpu.DisableIRQ()
+	c.sleeping.Store(1)
+	if !eventsPending.Load() {
+		cpu.WaitForInterrupt()
+	}
+	c.sleeping.Store(0)
+	cpu.EnableIRQ() // take whatever woke us
+	c.idleCounts.Add(cpu.Counter() - start)
+	deliverEvents()
+	armTick()
+}
+
+// armTick programs the core's timer for the next scheduler tick.
+func armTick() {
+	timer.SetDeadline(cpu.Counter() + tickCounts)
+}
+
+// onTimer handles the core timer's interrupt, on the handler g.
+func onTimer(uint32) {
+	n := cpu.Index()
+	c := &cores[n]
+	if c.sleeping.Load() != 0 {
+		// Idle's deadline: Idle re-arms the tick when it returns.
+		timer.Stop()
+		return
+	}
+	now := cpu.Counter()
+	g := exception.InterruptedG(n)
+	p := goroutineP(g)
+	if p != 0 {
+		if g != c.sliceG {
+			c.sliceG, c.sliceStart = g, now
+		} else if now-c.sliceStart >= quantumCounts {
+			preempt(g)
+			c.preempts.Add(1)
+			c.sliceStart = now
+		}
+	}
+	switch {
+	case everyPWanted():
+		wakeSleepers(-1)
+	case queued(p) || eventsPending.Load():
+		wakeSleepers(1)
+	}
+	if p == 0 {
+		maybeSwitchM(exception.IRQFrame(n))
+	}
+	timer.SetDeadline(now + tickCounts)
+}
+
+// onWake handles the wake SGI: its only job is to end a WFI.
+func onWake(uint32) {
+	cores[cpu.Index()].wakeups.Add(1)
+}
+
+// wake sends core n the wake SGI.
+func wake(n int) {
+	controller.SendSGI(wakeSGI, n)
+}
+
+// wakeSleepers wakes up to max sleeping cores (all if max < 0).
+func wakeSleepers(max int) {
+	self := cpu.Index()
+	for i := 0; i < int(ncores.Load()) && max != 0; i++ {
+		if i != self && cores[i].sleeping.Load() != 0 {
+			wake(i)
+			max--
+		}
+	}
+}
+
+// Stats describes one core.
+type Stats struct {
+	IdleNanos int64  // time spent asleep in Idle
+	Wakeups   uint64 // wake SGIs taken
+	Preempts  uint64 // time slices ended by the tick
+}
+
+// CoreStats returns core n's statistics.
+func CoreStats(n int) Stats {
+	c := &cores[n]
+	return Stats{
+		IdleNanos: timer.CountsToNanos(c.idleCounts.Load()),
+		Wakeups:   c.wakeups.Load(),
+		Preempts:  c.preempts.Load(),
+	}
+}

@@ -1,0 +1,157 @@
+//go:build tamago
+
+package sched
+
+import (
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/yolkos/yolk/kernel/exception"
+)
+
+// Ms can outnumber cores. The runtime normally keeps one M per P, but it
+// starts an extra M whenever it finds an idle P and no idle M, which
+// happens while another M is between giving up its P and parking itself
+// (gcstopm lets the world restart before its stopm). Go would create a
+// thread; yolk multiplexes Ms over cores instead, at ticks:
+//
+//   - Task queues an M when no core is parked (pendingMs);
+//   - a tick that interrupts a parked M — on its g0, holding no P, no
+//     nextp, no runtime lock, its semaphore not posted: it can only be
+//     spinning towards or in notesleep — suspends it (saves its frame and
+//     FP state) and runs, on this core, a pending M or a suspended M whose
+//     semaphore has since been posted (notewakeup);
+//   - a suspended M resumes exactly where it was interrupted.
+// Nothing here blocks: when no other M can run, the parked M keeps its
+// core, as before.
+
+type fpState [66]uint64 // q0-q31, fpsr, fpcr
+
+type suspendedM struct {
+	m     uintptr // 0: free slot
+	frame exception.Frame
+	fp    fpState
+}
+
+type pendingM struct {
+	state      atomic.Uint32 // 0 free, 1 being written, 2 ready
+	sp, gp, fn uintptr
+}
+
+const maxExtraMs = 32
+
+var (
+	switchLock atomic.Uint32 // guards suspended; held only in IRQ handlers
+	suspended  [maxExtraMs]suspendedM
+	pendingMs  [maxExtraMs]pendingM
+	npending   atomic.Int32
+	mSwitches  atomic.Uint64
+)
+
+func saveFP(p *fpState)
+func restoreFP(p *fpState)
+
+// queueM records an M for a core to pick up at a tick; false if full.
+func queueM(sp, gp, fn uintptr) bool {
+	for i := range pendingMs {
+		p := &pendingMs[i]
+		if p.state.CompareAndSwap(0, 1) {
+			p.sp, p.gp, p.fn = sp, gp, fn
+			p.state.Store(2)
+			npending.Add(1)
+			return true
+		}
+	}
+	return false
+}
+
+// parkedM reports whether the code f interrupted is an M that can only
+// be waiting to be woken (see above), and returns that M.
+func parkedM(f *exception.Frame) uintptr {
+	g := uintptr(f.X[28])
+	if g == 0 {
+		return 0
+	}
+	m := load(g + gM)
+	if m == 0 || load(m+mG0) != g || load(m+mP) != 0 || load(m+mNextp) != 0 ||
+		int32(load32(m+mLocks)) != 0 || load32(m+mWaitsema) != 0 {
+		return 0
+	}
+	return m
+}
+
+// maybeSwitchM runs at a tick: if this core runs a parked M and another
+// M is ready, switch to it.
+func maybeSwitchM(f *exception.Frame) {
+	m := parkedM(f)
+	if m == 0 || !switchLock.CompareAndSwap(0, 1) {
+		return
+	}
+	defer switchLock.Store(0)
+	free := -1
+	ready := -1
+	for i := range suspended {
+		s := &suspended[i]
+		switch {
+		case s.m == 0:
+			if free < 0 {
+				free = i
+			}
+		case ready < 0 && load32(s.m+mWaitsema) != 0:
+			ready = i
+		}
+	}
+	var next *pendingM
+	if ready < 0 && npending.Load() > 0 {
+		for i := range pendingMs {
+			if pendingMs[i].state.Load() == 2 {
+				next = &pendingMs[i]
+				break
+			}
+		}
+	}
+	if (ready < 0 && next == nil) || free < 0 {
+		return
+	}
+	// Suspend the parked M: its FP state first, before anything here could
+	// touch FP registers.
+	s := &suspended[free]
+	saveFP(&s.fp)
+	s.m = m
+	copyFrame(&s.frame, f)
+	if ready >= 0 {
+		r := &suspended[ready]
+		copyFrame(f, &r.frame)
+		restoreFP(&r.fp)
+		r.m = 0
+	} else {
+		clearFrame(f)
+		f.SP, f.ELR, f.X[28] = uint64(next.sp), uint64(next.fn), uint64(next.gp)
+		f.SPSR = spsrEL1tIRQsOn
+		f.Kind = exception.IRQSP0
+		next.state.Store(0)
+		npending.Add(-1)
+	}
+	mSwitches.Add(1)
+}
+
+// copyFrame and clearFrame move frames word by word: a struct assignment
+// compiles to 128-bit FP register moves, which would clobber the very
+// registers being switched (TestHandlersUseNoFP).
+func copyFrame(dst, src *exception.Frame) {
+	d := (*[unsafe.Sizeof(exception.Frame{}) / 8]uint64)(unsafe.Pointer(dst))
+	s := (*[unsafe.Sizeof(exception.Frame{}) / 8]uint64)(unsafe.Pointer(src))
+	for i := range d {
+		d[i] = s[i]
+	}
+}
+
+func clearFrame(f *exception.Frame) {
+	d := (*[unsafe.Sizeof(exception.Frame{}) / 8]uint64)(unsafe.Pointer(f))
+	for i := range d {
+		d[i] = 0
+	}
+}
+
+// spsrEL1tIRQsOn returns to EL1 on SP_EL0 with every interrupt unmasked.
+const spsrEL1tIRQsOn = 0x4

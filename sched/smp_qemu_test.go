@@ -1,0 +1,292 @@
+//go:build tamago
+
+package sched_test
+
+import (
+	"math/rand"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+	"unsafe"
+
+	qemuvirt "github.com/yolkos/yolk/board/qemu-virt"
+	"github.com/yolkos/yolk/kernel/cpu"
+	"github.com/yolkos/yolk/sched"
+)
+
+func cores() int { return sched.NumCores() }
+
+// long selects the full-length variants. testing.Short is always true on
+// GOOS=tamago (tamago-go assumes flags cannot reach the binary); the
+// Makefile's main QEMU run passes yolk.long=1 on the kernel command line.
+func long() bool { return os.Getenv("yolk.long") == "1" }
+
+func TestCoresAndProcs(t *testing.T) {
+	want := len(qemuvirt.Machine.CPUs)
+	if cores() != want || runtime.NumCPU() != want || runtime.GOMAXPROCS(0) != want {
+		t.Errorf("device tree %d CPUs; sched %d cores, NumCPU %d, GOMAXPROCS %d", want, cores(), runtime.NumCPU(), runtime.GOMAXPROCS(0))
+	}
+}
+
+// spin burns CPU with function calls (so time slicing can preempt it).
+//
+//go:noinline
+func spin(n int) (x uint64) {
+	for i := 0; i < n; i++ {
+		x = x*6364136223846793005 + uint64(i)
+		if i%1024 == 0 {
+			x += step(x)
+		}
+	}
+	return x
+}
+
+//go:noinline
+func step(x uint64) uint64 { return x >> 7 }
+
+func TestGoroutinesRunOnEveryCore(t *testing.T) {
+	var seen [64]atomic.Bool
+	var wg sync.WaitGroup
+	deadline := time.Now().Add(10 * time.Second)
+	for g := 0; g < 4*cores(); g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				seen[cpu.Index()].Store(true)
+				spin(20000)
+				all := true
+				for i := 0; i < cores(); i++ {
+					all = all && seen[i].Load()
+				}
+				if all {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for i := 0; i < cores(); i++ {
+		if !seen[i].Load() {
+			t.Errorf("no goroutine ran on core %d", i)
+		}
+	}
+}
+
+// A CPU-bound job split into one goroutine per core runs on every core:
+// each core executes some of its chunks. (How fast is for make bench.)
+func TestParallelJobUsesAllCores(t *testing.T) {
+	var chunks [64]atomic.Int64
+	start := time.Now()
+	var wg sync.WaitGroup
+	for g := 0; g < cores(); g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 200; i++ {
+				spin(100_000)
+				chunks[cpu.Index()].Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	for i := 0; i < cores(); i++ {
+		if chunks[i].Load() == 0 {
+			t.Errorf("core %d ran no part of the parallel job", i)
+		}
+		t.Logf("core %d: %d chunks, idle %v in all", i, chunks[i].Load(), time.Duration(sched.CoreStats(i).IdleNanos))
+	}
+	t.Logf("job took %v", time.Since(start))
+}
+
+func TestPingPong100k(t *testing.T) {
+	const n = 100_000
+	ping, pong := make(chan int), make(chan int)
+	go func() {
+		for v := range ping {
+			pong <- v + 1
+		}
+		close(pong)
+	}()
+	for i := 0; i < n; i++ {
+		ping <- i
+		if v := <-pong; v != i+1 {
+			t.Fatalf("round trip %d returned %d", i, v)
+		}
+	}
+	close(ping)
+}
+
+func TestTenThousandSleepers(t *testing.T) {
+	const n = 10_000
+	var woke, early atomic.Int64
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		d := time.Duration(rand.Intn(20_000)) * time.Microsecond
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			start := time.Now()
+			time.Sleep(d)
+			if time.Since(start) < d {
+				early.Add(1)
+			}
+			woke.Add(1)
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("only %d of %d sleepers woke", woke.Load(), n)
+	}
+	if early.Load() != 0 {
+		t.Errorf("%d sleepers woke early", early.Load())
+	}
+}
+
+// A goroutine spinning (with calls) must not starve a sleeper on its
+// core: time slicing preempts it.
+func TestSpinnerDoesNotStarveSleeper(t *testing.T) {
+	prev := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(prev)
+	stop := make(chan struct{})
+	var spun atomic.Int64
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			spin(1000)
+			spun.Add(1)
+		}
+	}()
+	runtime.Gosched() // let the spinner start
+	for i := 0; i < 5; i++ {
+		start := time.Now()
+		time.Sleep(2 * time.Millisecond)
+		if lat := time.Since(start); lat > 200*time.Millisecond {
+			t.Errorf("a 2ms sleep took %v next to a spinning goroutine", lat)
+		}
+	}
+	close(stop)
+	if spun.Load() == 0 {
+		t.Error("the spinner never ran")
+	}
+}
+
+func TestGCStressAllCores(t *testing.T) {
+	d := 3 * time.Second
+	if long() {
+		d = 20 * time.Second
+	}
+	deadline := time.Now().Add(d)
+	var wg sync.WaitGroup
+	var allocs atomic.Int64
+	for g := 0; g < 2*cores(); g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			var keep [][]byte
+			for time.Now().Before(deadline) {
+				b := make([]byte, 1+rand.Intn(8192))
+				b[0] = byte(g)
+				keep = append(keep, b)
+				if len(keep) > 256 {
+					for _, k := range keep {
+						if k[0] != byte(g) {
+							panic("heap corruption")
+						}
+					}
+					keep = keep[:0]
+				}
+				allocs.Add(1)
+			}
+		}(g)
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for time.Now().Before(deadline) {
+			runtime.GC()
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	wg.Wait()
+	t.Logf("%d allocations in %v", allocs.Load(), d)
+}
+
+// 100k interrupts, each signalling an event from its handler, reach a
+// waiting goroutine: every signal is matched by exactly one Wait. The
+// sender waits for each SGI to be handled before the next (a GIC merges
+// an SGI sent again while pending), alternating target cores.
+func TestEventFromInterrupts(t *testing.T) {
+	n := 20_000
+	if long() {
+		n = 100_000
+	}
+	const sgi = 3
+	ev := sched.NewEvent()
+	var handled atomic.Int64
+	qemuvirt.Interrupts.Handle(sgi, func(uint32) { handled.Add(1); ev.Signal() })
+	qemuvirt.Interrupts.Enable(sgi)
+	var waits atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		for i := 0; i < n; i++ {
+			ev.Wait()
+			waits.Add(1)
+		}
+		close(done)
+	}()
+	deadline := time.Now().Add(120 * time.Second)
+	for i := 0; i < n; i++ {
+		qemuvirt.Interrupts.SendSGI(sgi, i%cores())
+		for handled.Load() <= int64(i) {
+			if time.Now().After(deadline) {
+				t.Fatalf("SGI %d never handled", i)
+			}
+			runtime.Gosched()
+		}
+	}
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("%d interrupts, %d waits returned, %d pending", handled.Load(), waits.Load(), ev.Pending())
+	}
+	if h, w, p := handled.Load(), waits.Load(), ev.Pending(); h != int64(n) || w != int64(n) || p != 0 {
+		t.Errorf("%d interrupts, %d waits, %d pending; want %d, %d, 0", h, w, p, n, n)
+	}
+}
+
+// The offsets in sched/runtime.go, observed: goroutines made runnable on
+// this P show up in its run queue.
+func TestRuntimeLayout(t *testing.T) {
+	if runtime.Version() != "go1.26.0" {
+		t.Fatalf("offsets are pinned to tamago-go1.26.0, built with %s", runtime.Version())
+	}
+	prev := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(prev)
+	_, pp := runtime.GetG()
+	p := uintptr(pp)
+	head := *(*uint32)(unsafe.Pointer(p + 400))
+	tail := *(*uint32)(unsafe.Pointer(p + 404))
+	var wg sync.WaitGroup
+	for i := 0; i < 5; i++ {
+		wg.Add(1)
+		go wg.Done()
+	}
+	head2 := *(*uint32)(unsafe.Pointer(p + 400))
+	tail2 := *(*uint32)(unsafe.Pointer(p + 404))
+	// Without sysmon, runqput never uses runnext: all 5 are queued.
+	if (tail2-head2)-(tail-head) != 5 {
+		t.Errorf("runq grew by %d, want 5", (tail2-head2)-(tail-head))
+	}
+	wg.Wait()
+}
