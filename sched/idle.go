@@ -12,6 +12,10 @@ import (
 // its P) when there is nothing to run. pollUntil is the earliest timer in
 // nanotime units, 0 if there is none.
 func idle(pollUntil int64) {
+	if idlePoll {
+		deliverEvents()
+		return
+	}
 	n := cpu.Index()
 	c := &cores[n]
 	if pollUntil != 0 {

@@ -47,12 +47,18 @@ func enablePerCore() {
 type Config struct {
 	Tick    time.Duration // period of a busy core's timer interrupt
 	Quantum time.Duration // time slice before preemption
+	// IdlePoll makes Idle return at once, so idle cores spin in the
+	// scheduler as with TamaGo's default governor: for comparisons only.
+	IdlePoll bool
 }
 
 // DefaultConfig is used for zero fields.
 var DefaultConfig = Config{Tick: time.Millisecond, Quantum: 10 * time.Millisecond}
 
-var tickCounts, quantumCounts uint64
+var (
+	tickCounts, quantumCounts uint64
+	idlePoll                  bool
+)
 
 // Setup installs the hooks on the boot core, before any secondary core
 // starts: c is already initialised (distributor and this core's
@@ -64,6 +70,7 @@ func Setup(c Controller, timerINTID uint32, cfg Config) {
 	if cfg.Quantum <= 0 {
 		cfg.Quantum = DefaultConfig.Quantum
 	}
+	idlePoll = cfg.IdlePoll
 	tickCounts = timer.NanosToCounts(int64(cfg.Tick))
 	quantumCounts = timer.NanosToCounts(int64(cfg.Quantum))
 	controller, timerIRQ = c, timerINTID

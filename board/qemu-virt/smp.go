@@ -38,6 +38,13 @@ func setupInterrupts() {
 	if d, ok := bootDuration("yolk.tick"); ok {
 		cfg.Tick = d
 	}
+	switch v, _ := bootArg("yolk.idle"); v {
+	case "", "wfi":
+	case "poll":
+		cfg.IdlePoll = true
+	default:
+		fatal("bootarg yolk.idle=" + v + ": want wfi or poll")
+	}
 	sched.Setup(Interrupts, Machine.Timer.Virtual, cfg)
 }
 
