@@ -56,8 +56,12 @@
 // goroutine on a channel. Handlers cannot touch runtime state, so the
 // channel send happens in Idle, on the M's g0 with its P (where the
 // runtime allows it), as a non-blocking send: Idle runs whenever a core
-// has nothing else to do, and every Signal wakes a sleeping core. While
-// every core stays busy, delivery waits until one goes idle.
+// has nothing else to do, and every Signal wakes a sleeping core. A
+// goroutine that starts waiting while every core is busy also waits on a
+// timer of one quantum and checks again (the busy core's scheduler runs
+// expired timers when the tick preempts its goroutine), so delivery under
+// full load takes at most about a quantum and a tick; a waiter that
+// started while some core slept relies on that core.
 //
 // The runtime offsets this relies on are in runtime.go, pinned to
 // tamago-go1.26.0 and checked by the tests under QEMU.

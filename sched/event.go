@@ -5,6 +5,7 @@ package sched
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // An Event carries signals from interrupt handlers to goroutines. Signal
@@ -48,11 +49,44 @@ func (e *Event) Signal() {
 	wakeSleepers(1)
 }
 
-// Wait blocks until a signal is available and consumes it.
+// Wait blocks until a signal is available and consumes it. Signals are
+// delivered by a core in Idle; while no core sleeps (all busy), the wait
+// also ends after a quantum, when the busy core's scheduler, preempted by
+// the tick, runs its timers, and Wait checks again: delivery under full
+// load takes at most about one quantum plus one tick.
 func (e *Event) Wait() {
+	var t *time.Timer
+	defer func() {
+		if t != nil {
+			t.Stop()
+		}
+	}()
 	for !e.take() {
-		<-e.ready
+		if anySleeping() {
+			<-e.ready
+			continue
+		}
+		if t == nil {
+			t = time.NewTimer(time.Duration(quantumNanos))
+		} else {
+			t.Reset(time.Duration(quantumNanos))
+		}
+		select {
+		case <-e.ready:
+		case <-t.C:
+		}
 	}
+}
+
+// anySleeping reports whether some core is asleep in Idle (and so will
+// deliver events when woken).
+func anySleeping() bool {
+	for i := 0; i < int(ncores.Load()); i++ {
+		if cores[i].sleeping.Load() != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Pending is the number of signals not yet consumed.

@@ -57,6 +57,7 @@ var DefaultConfig = Config{Tick: time.Millisecond, Quantum: 10 * time.Millisecon
 
 var (
 	tickCounts, quantumCounts uint64
+	quantumNanos              int64
 	idlePoll                  bool
 )
 
@@ -73,6 +74,7 @@ func Setup(c Controller, timerINTID uint32, cfg Config) {
 	idlePoll = cfg.IdlePoll
 	tickCounts = timer.NanosToCounts(int64(cfg.Tick))
 	quantumCounts = timer.NanosToCounts(int64(cfg.Quantum))
+	quantumNanos = int64(cfg.Quantum)
 	controller, timerIRQ = c, timerINTID
 	c.Handle(timerINTID, onTimer)
 	c.Handle(wakeSGI, onWake)
