@@ -36,6 +36,10 @@ func idle(pollUntil int64) {
 	armTick()
 }
 
+// fastTicks is how many times faster a core running a parked M ticks while
+// other Ms wait for a core (mswitch.go).
+const fastTicks = 10
+
 // armTick programs the core's timer for the next scheduler tick.
 func armTick() {
 	timer.SetDeadline(cpu.Counter() + tickCounts)
@@ -68,10 +72,14 @@ func onTimer(uint32) {
 	case queued(p) || eventsPending.Load():
 		wakeSleepers(1)
 	}
+	next := now + tickCounts
 	if p == 0 {
 		maybeSwitchM(exception.IRQFrame(n))
+		if waitingMs() {
+			next = now + tickCounts/fastTicks
+		}
 	}
-	timer.SetDeadline(now + tickCounts)
+	timer.SetDeadline(next)
 }
 
 // onWake handles the wake SGI: its only job is to end a WFI.

@@ -17,13 +17,19 @@ import (
 //
 //   - Task queues an M when no core is parked (pendingMs);
 //   - a tick that interrupts a parked M — on its g0, holding no P, no
-//     nextp, no runtime lock, its semaphore not posted: it can only be
-//     spinning towards or in notesleep — suspends it (saves its frame and
-//     FP state) and runs, on this core, a pending M or a suspended M whose
-//     semaphore has since been posted (notewakeup);
+//     nextp, no runtime lock, registered in its park note (m.park.key ==
+//     m) and its semaphore not posted: it sleeps in notesleep — suspends
+//     it (saves its frame and FP state) and runs, on this core, a pending
+//     M or a suspended M whose semaphore has since been posted;
+//   - the note matters: notewakeup posts the semaphore only to an M that
+//     has registered in the note, and an M woken before registering never
+//     sleeps, so only a registered M may be suspended (lock_sema.go);
 //   - a suspended M resumes exactly where it was interrupted.
 // Nothing here blocks: when no other M can run, the parked M keeps its
-// core, as before.
+// core, as before. While Ms wait, cores running parked Ms tick 10 times
+// faster (100 us), which bounds how long a woken or new M waits for a core.
+// The runtime makes extra Ms mostly around garbage collection and for
+// goroutines that call runtime.LockOSThread.
 
 type fpState [66]uint64 // q0-q31, fpsr, fpcr
 
@@ -45,6 +51,7 @@ var (
 	suspended  [maxExtraMs]suspendedM
 	pendingMs  [maxExtraMs]pendingM
 	npending   atomic.Int32
+	nsuspended atomic.Int32
 	mSwitches  atomic.Uint64
 )
 
@@ -74,7 +81,7 @@ func parkedM(f *exception.Frame) uintptr {
 	}
 	m := load(g + gM)
 	if m == 0 || load(m+mG0) != g || load(m+mP) != 0 || load(m+mNextp) != 0 ||
-		int32(load32(m+mLocks)) != 0 || load32(m+mWaitsema) != 0 {
+		int32(load32(m+mLocks)) != 0 || load(m+mPark) != m || load32(m+mWaitsema) != 0 {
 		return 0
 	}
 	return m
@@ -119,11 +126,13 @@ func maybeSwitchM(f *exception.Frame) {
 	saveFP(&s.fp)
 	s.m = m
 	copyFrame(&s.frame, f)
+	nsuspended.Add(1)
 	if ready >= 0 {
 		r := &suspended[ready]
 		copyFrame(f, &r.frame)
 		restoreFP(&r.fp)
 		r.m = 0
+		nsuspended.Add(-1)
 	} else {
 		clearFrame(f)
 		f.SP, f.ELR, f.X[28] = uint64(next.sp), uint64(next.fn), uint64(next.gp)
@@ -153,5 +162,13 @@ func clearFrame(f *exception.Frame) {
 	}
 }
 
+// waitingMs reports whether Ms wait for a core (queued or suspended):
+// then a core running a parked M ticks faster (it only spins anyway), so
+// that an M the runtime wakes or starts gets a core within a fast tick.
+func waitingMs() bool { return npending.Load() > 0 || nsuspended.Load() > 0 }
+
 // spsrEL1tIRQsOn returns to EL1 on SP_EL0 with every interrupt unmasked.
 const spsrEL1tIRQsOn = 0x4
+
+// MSwitches counts how often a core switched from a parked M to another.
+func MSwitches() uint64 { return mSwitches.Load() }

@@ -15,6 +15,7 @@ const (
 	mG0          = 0        // m.g0
 	mP           = 160      // m.p
 	mNextp       = 168      // m.nextp
+	mPark        = 296      // m.park.key (note: 0, locked, or the sleeping m)
 	mLocks       = 216      // m.locks (int32)
 	mWaitsema    = 1264     // m.mOS.waitsemacount (uint32)
 	pRunqhead    = 400      // p.runqhead (uint32)

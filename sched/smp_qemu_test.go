@@ -313,6 +313,42 @@ func TestEventUnderFullLoad(t *testing.T) {
 	t.Logf("worst delivery under full load: %v", worst)
 }
 
+// Goroutines locked to their Ms make the runtime hand Ps between Ms at
+// every blocking step, which needs more Ms than cores: the round trips
+// complete through M switching (and the runtime's m.park note and
+// semaphore offsets are what the switch reads).
+func TestLockedThreadPingPong(t *testing.T) {
+	if cores() < 2 {
+		t.Skip("needs two cores")
+	}
+	before := sched.MSwitches()
+	ping, pong := make(chan int), make(chan int)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		for v := range ping {
+			pong <- v + 1
+		}
+	}()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	deadline := time.Now().Add(60 * time.Second)
+	for i := 0; i < 300; i++ {
+		ping <- i
+		if v := <-pong; v != i+1 {
+			t.Fatalf("round trip %d returned %d", i, v)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d round trips in 60s", i)
+		}
+	}
+	close(ping)
+	if sched.MSwitches() == before {
+		t.Error("no M switch happened: the test did not exercise M multiplexing")
+	}
+	t.Logf("%d M switches", sched.MSwitches()-before)
+}
+
 // The offsets in sched/runtime.go, observed: goroutines made runnable on
 // this P show up in its run queue.
 func TestRuntimeLayout(t *testing.T) {
