@@ -199,3 +199,14 @@ func (m *mainTB) Fatalf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, format+"\n", args...)
 	os.Exit(1)
 }
+
+// A CPU without FEAT_RNG (and no virtio-rng yet) is refused with a message
+// naming the missing source, before the runtime seeds anything from it.
+func TestNoEntropySourceIsRefused(t *testing.T) {
+	r := boot(t, qemutest.Options{Env: []string{"QEMU_EXTRA=-cpu cortex-a72"}}, "exit", "0")
+	expectExit(t, r, 70)
+	expect(t, r, "no entropy source: the CPU lacks FEAT_RNG (RNDR)", "-cpu max")
+	if strings.Contains(r.Output, "exiting with 0") {
+		t.Error("the program ran without an entropy source")
+	}
+}
