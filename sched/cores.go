@@ -23,7 +23,6 @@ const (
 type core struct {
 	state    atomic.Uint32
 	sleeping atomic.Uint32 // in Idle's WFI
-	mpidr    uint64
 
 	// The M handed over by Task (plain integers: no write barriers).
 	sp, gp, fn uintptr
@@ -71,7 +70,6 @@ func throw(s string)
 // on, on its exception stack as its handler g: no runtime calls here.
 func coreMain(n int) {
 	c := &cores[n]
-	c.mpidr = cpu.MPIDR()
 	controller.InitCPU()
 	enablePerCore()
 	c.state.Store(parked)

@@ -79,7 +79,6 @@ func Setup(c Controller, timerINTID uint32, cfg Config) {
 	c.Handle(timerINTID, onTimer)
 	c.Handle(wakeSGI, onWake)
 	enablePerCore()
-	cores[0].mpidr = cpu.MPIDR()
 	cores[0].state.Store(running)
 	ncores.Store(1)
 	boot.CoreMain = coreMain
