@@ -1,0 +1,102 @@
+//go:build !tamago
+
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/yolkos/yolk/internal/qemutest"
+)
+
+// The guest program and where the harness keeps what it builds and
+// downloads (relative to the repository root, like every path it shows).
+const (
+	guestPkg   = "github.com/yolkos/yolk/bench/guest"
+	buildDir   = "build/bench"
+	yolkImage  = buildDir + "/guest-yolk.elf"
+	linuxGuest = buildDir + "/guest-linux"
+	initramfs  = buildDir + "/initramfs.cpio.gz"
+)
+
+// repoRoot is the nearest directory from the working directory up that
+// holds go.mod.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("no go.mod in %s or above", dir)
+		}
+	}
+}
+
+// command runs name with args in the repository root (the working
+// directory, see main) and returns its combined output.
+func command(env []string, name string, args ...string) (string, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out), nil
+}
+
+// tamagoGo is the TamaGo toolchain's go command.
+func tamagoGo() (string, error) {
+	out, err := command(nil, "go", "tool", "-n", "github.com/usbarmory/tamago/cmd/tamago")
+	if err != nil {
+		return "", fmt.Errorf("the TamaGo toolchain is not available (run `go tool tamago version`): %v", err)
+	}
+	return strings.TrimSpace(out), nil
+}
+
+// Both guests are linked without symbol tables and DWARF (-s -w), so the
+// size row compares code and data.
+
+// buildYolk builds the guest for board/qemu-virt as elf.
+func buildYolk(elf string) error {
+	gocmd, err := tamagoGo()
+	if err != nil {
+		return err
+	}
+	_, err = command([]string{"GOOS=tamago", "GOARCH=arm64", "GOOSPKG=github.com/usbarmory/tamago"},
+		gocmd, "build", "-ldflags", qemutest.LDFlags()+" -s -w", "-o", elf, guestPkg)
+	return err
+}
+
+// buildLinux builds the guest as bin, a static linux/arm64 binary, and
+// packs it as /init into the initramfs initrd.
+func buildLinux(bin, initrd string) error {
+	if _, err := command([]string{"GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0"},
+		"go", "build", "-ldflags", "-s -w", "-o", bin, guestPkg); err != nil {
+		return err
+	}
+	b, err := os.ReadFile(bin)
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(initrd)
+	if err != nil {
+		return err
+	}
+	return errors.Join(writeInitramfs(f, b), f.Close())
+}
+
+func fileSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}

@@ -1,0 +1,379 @@
+//go:build !tamago
+
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/xml"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/yolkos/yolk/bench/proto"
+)
+
+func TestStatCPUTicks(t *testing.T) {
+	for _, tc := range []struct {
+		stat string
+		want int64
+	}{
+		{"4242 (qemu-system-aar) S 1 4242 1 34816 4242 4194560 12345 0 0 0 1500 250 0 0 20 0 5 0 100 0 0\n", 1750},
+		// A command name with spaces and parentheses.
+		{"7 (a) b (c)) R 1 7 1 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0 1 0 0", 7},
+	} {
+		got, err := statCPUTicks(tc.stat)
+		if err != nil || got != tc.want {
+			t.Errorf("statCPUTicks(%q) = %d, %v; want %d", tc.stat, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"", "1 (x", "1 (x) S 1 2 3", "1 (x) S 1 2 3 4 5 6 7 8 9 10 u s 0"} {
+		if _, err := statCPUTicks(bad); err == nil {
+			t.Errorf("statCPUTicks(%q): no error", bad)
+		}
+	}
+	// Our own process: some CPU time, and it grows.
+	a, err := processCPU(os.Getpid())
+	if err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	for end := time.Now().Add(50 * time.Millisecond); time.Now().Before(end); {
+	}
+	b, err := processCPU(os.Getpid())
+	if d := b.since(a); err != nil || d < int64(20*time.Millisecond) || d > int64(time.Second) {
+		t.Errorf("50 ms of spinning took %v of CPU time (%v)", time.Duration(d), err)
+	}
+}
+
+func TestStatBusy(t *testing.T) {
+	stat := "cpu  100 2 30 5000 40 6 7 8 9 0\ncpu0 50 1 15 2500 20 3 3 4 4 0\n"
+	if d, err := statBusy(stat); err != nil || d != 1530*time.Millisecond {
+		t.Errorf("statBusy = %v, %v; want 1.53s", d, err)
+	}
+	if _, err := statBusy("intr 1 2 3"); err == nil {
+		t.Error("statBusy accepted a line that is not cpu")
+	}
+	host0, ours0, err := cpuUse()
+	if err != nil {
+		t.Skip(err)
+	}
+	for end := time.Now().Add(50 * time.Millisecond); time.Now().Before(end); {
+	}
+	host1, ours1, _ := cpuUse()
+	if ours1-ours0 < 20*time.Millisecond || host1-host0 < 20*time.Millisecond {
+		t.Errorf("spinning 50 ms: ours %v, host %v", ours1-ours0, host1-host0)
+	}
+}
+
+func TestCPUTimesSince(t *testing.T) {
+	a := cpuTimes{"1": 100, "2": 50}
+	b := cpuTimes{"1": 400, "3": 30} // 2 ended, 3 started
+	if got := b.since(a); got != 330 {
+		t.Errorf("since = %d, want 330", got)
+	}
+}
+
+// readCpio parses a newc archive: names, modes, device numbers, data.
+func readCpio(t *testing.T, b []byte) []cpioEntry {
+	t.Helper()
+	var out []cpioEntry
+	for len(b) > 0 {
+		if len(b) < 110 || string(b[:6]) != "070701" {
+			t.Fatalf("bad header at %q", b[:min(len(b), 16)])
+		}
+		f := func(i int) uint32 {
+			v, err := strconv.ParseUint(string(b[6+8*i:14+8*i]), 16, 32)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return uint32(v)
+		}
+		mode, size, namesize := f(1), int(f(6)), int(f(11))
+		name := string(b[110 : 110+namesize-1])
+		if b[110+namesize-1] != 0 {
+			t.Fatalf("%s: name not NUL-terminated", name)
+		}
+		off := (110 + namesize + 3) &^ 3
+		e := cpioEntry{name: name, mode: mode, rdev: [2]uint32{f(9), f(10)}, data: b[off : off+size]}
+		b = b[(off+size+3)&^3:]
+		if name == "TRAILER!!!" {
+			if len(bytes.Trim(b, "\x00")) != 0 {
+				t.Fatal("data after the trailer")
+			}
+			return out
+		}
+		out = append(out, e)
+	}
+	t.Fatal("no trailer")
+	return nil
+}
+
+func TestInitramfs(t *testing.T) {
+	bin := []byte("\x7fELF pretend binary, 29 bytes")
+	var buf bytes.Buffer
+	if err := writeInitramfs(&buf, bin); err != nil {
+		t.Fatal(err)
+	}
+	z, err := gzip.NewReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(raw)%4 != 0 {
+		t.Errorf("archive length %d is not a multiple of 4", len(raw))
+	}
+	got := map[string]cpioEntry{}
+	for _, e := range readCpio(t, raw) {
+		got[e.name] = e
+	}
+	if e := got["init"]; e.mode != 0o100755 || !bytes.Equal(e.data, bin) {
+		t.Errorf("init: mode %o, data %q", e.mode, e.data)
+	}
+	if e := got["dev/console"]; e.mode != 0o020600 || e.rdev != [2]uint32{5, 1} {
+		t.Errorf("dev/console: mode %o, rdev %v", e.mode, e.rdev)
+	}
+	for _, d := range []string{"dev", "proc", "sys"} {
+		if got[d].mode&0o170000 != modeDir {
+			t.Errorf("%s: mode %o, want a directory", d, got[d].mode)
+		}
+	}
+	// cpio(1), where installed, agrees.
+	if cpio, err := exec.LookPath("cpio"); err == nil {
+		cmd := exec.Command(cpio, "-t", "--quiet")
+		cmd.Stdin = bytes.NewReader(raw)
+		out, err := cmd.Output()
+		if err != nil || strings.Fields(string(out))[4] != "init" {
+			t.Errorf("cpio -t: %v %q", err, out)
+		}
+	}
+}
+
+func TestVersionedPackage(t *testing.T) {
+	out := "linux-image-arm64\n  Depends: linux-image-6.1.0-56-arm64\n  Recommends: firmware\n"
+	if got := versionedPackage(out); got != "linux-image-6.1.0-56-arm64" {
+		t.Errorf("got %q", got)
+	}
+	out = "linux-image-arm64\n |Depends: linux-image-6.12.9+bpo-arm64\n  Depends: linux-image-6.12.9+bpo-arm64-unsigned\n"
+	if got := versionedPackage(out); got != "linux-image-6.12.9+bpo-arm64" {
+		t.Errorf("got %q", got)
+	}
+	if got := versionedPackage("linux-image-arm64\n  Depends: initramfs-tools\n"); got != "" {
+		t.Errorf("got %q", got)
+	}
+}
+
+func TestQEMUArgs(t *testing.T) {
+	byKey := func(key string) target {
+		tg, ok := targetByKey(key)
+		if !ok {
+			t.Fatalf("no target %s", key)
+		}
+		return tg
+	}
+	y := byKey("yolk2").qemuArgs("K", "I", []string{"-quick", "spawn"})
+	l := byKey("linux2").qemuArgs("K", "I", []string{"-quick", "spawn"})
+	i := slices.Index(y, "-kernel")
+	if i < 0 || !slices.Equal(y[:i], l[:i]) {
+		t.Errorf("machine options differ:\n%q\n%q", y, l)
+	}
+	if want := "-M virt -cpu max -m 1G -smp 2 -nographic -monitor none -serial stdio -no-reboot -semihosting"; strings.Join(y[:i], " ") != want {
+		t.Errorf("machine options %q", y[:i])
+	}
+	if got := y[len(y)-1]; got != "yolk.quiet=1 -- -quick spawn" {
+		t.Errorf("yolk -append %q", got)
+	}
+	if got := byKey("yolk2poll").qemuArgs("K", "I", []string{"idle"}); got[len(got)-1] != "yolk.quiet=1 yolk.idle=poll -- idle" {
+		t.Errorf("yolk.idle=poll -append %q", got[len(got)-1])
+	}
+	if l[slices.Index(l, "-initrd")+1] != "I" || slices.Contains(y, "-initrd") || l[len(l)-1] != "console=ttyAMA0 quiet panic=-1 -- -quick spawn" || l[slices.Index(l, "-kernel")+1] != "K" {
+		t.Errorf("linux args %q", l)
+	}
+	if got := shellJoin([]string{"a", "-append", "x y", "it's", ""}); got != `a -append 'x y' 'it'\''s' ''` {
+		t.Errorf("shellJoin: %s", got)
+	}
+}
+
+func fakeReport() *report {
+	r := &report{date: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC), env: [][2]string{{"QEMU", "10.0"}}}
+	for _, v := range []float64{100e6, 120e6, 110e6} {
+		r.add("yolk1", "boot_host", v)
+		r.add("linux1", "boot_host", 10*v)
+	}
+	r.add("yolk2", "parallel_speedup", 1.9)
+	r.add("linux2", "parallel_speedup", 1.8)
+	r.add("yolk1", "idle_cpu", 0)
+	r.add("linux1", "idle_cpu", 0.5)
+	r.add("yolk2", "cpus", 2)
+	r.notes = []note{
+		{"yolk1", "pingpong_cross", "skipped", "one core (-smp 1)"},
+		{"linux2", "", "skipped", "no Linux kernel: apt-get not found"},
+		{"yolk2", "gc", "failed", "timed out"},
+	}
+	r.cmdlines = [][2]string{{"yolk smp1", "qemu-system-aarch64 -M virt"}}
+	return r
+}
+
+func TestReportTables(t *testing.T) {
+	r := fakeReport()
+	rows := r.mainTable()
+	find := func(title string) []string {
+		for _, row := range rows {
+			if strings.HasPrefix(row[0], title) {
+				return row
+			}
+		}
+		t.Fatalf("no row %q", title)
+		return nil
+	}
+	// row, unit, yolk1, yolk2, linux1, linux2, ratio1, ratio2
+	boot := find("boot to READY")
+	if boot[2] != "110 (100–120)" || boot[4] != "1100 (1000–1200)" || boot[6] != "0.10×" || boot[7] != "" {
+		t.Errorf("boot row %q", boot)
+	}
+	if row := find("parallel speedup"); row[3] != "1.90" || row[7] != "1.06×" {
+		t.Errorf("speedup row %q", row)
+	}
+	if row := find("host CPU of an idle"); row[2] != "0" || row[6] != "0×" {
+		t.Errorf("idle row %q", row)
+	}
+	if row := find("channel ping-pong round trip, cross"); row[2] != "skipped" || row[5] != "skipped" {
+		t.Errorf("cross row %q", row)
+	}
+	if row := find("GC pause p50"); row[3] != "failed" || row[2] != "-" {
+		t.Errorf("gc row %q", row)
+	}
+	if row := find("runtime.NumCPU"); row[3] != "2" || row[7] != "" {
+		t.Errorf("cpus row %q", row)
+	}
+
+	var text, md bytes.Buffer
+	r.writeText(&text)
+	r.writeMarkdown(&md, "benchmarks.svg")
+	for _, want := range []string{"yolk smp1", "yolk.idle=poll", "Skipped, failed or retried", "linux smp2, all rows: skipped: no Linux kernel", "yolk smp2, gc: failed: timed out"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, text.String())
+		}
+	}
+	for _, want := range []string{"# Benchmarks", "2025-01-02 03:04 UTC", "- QEMU: 10.0", "![yolk / Linux ratios](benchmarks.svg)",
+		"| row | unit | yolk smp1 |", "|---|", "```\nqemu-system-aarch64 -M virt\n```", "- yolk smp1, pingpong_cross: skipped: one core (-smp 1)"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md.String())
+		}
+	}
+}
+
+func TestSVG(t *testing.T) {
+	for _, r := range []*report{fakeReport(), {}} {
+		var b bytes.Buffer
+		if err := r.writeSVG(&b); err != nil {
+			t.Fatal(err)
+		}
+		d := xml.NewDecoder(bytes.NewReader(b.Bytes()))
+		var texts []string
+		for {
+			tok, err := d.Token()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("SVG is not well-formed XML: %v\n%s", err, b.String())
+			}
+			if cd, ok := tok.(xml.CharData); ok && strings.TrimSpace(string(cd)) != "" {
+				texts = append(texts, string(cd))
+			}
+		}
+		if len(r.samples) == 0 {
+			continue
+		}
+		all := strings.Join(texts, "|")
+		for _, want := range []string{"boot to READY (host)", "0.10×", "parallel speedup (higher is better)", "1.06×", "idle host CPU", "0×"} {
+			if !strings.Contains(all, want) {
+				t.Errorf("chart lacks %q: %s", want, all)
+			}
+		}
+	}
+}
+
+func TestRecord(t *testing.T) {
+	feed := func(b *bootOut, out string) {
+		for _, l := range strings.Split(out, "\n") {
+			b.sess.Feed(l)
+		}
+	}
+	tg := targets[0]
+	var r report
+	b := &bootOut{ready: 90 * time.Millisecond, idlePct: 0.25}
+	feed(b, "banner\nREADY boot_ns=45000000\nRESULT name=cpus unit=count value=1\nIDLE\nDONE")
+	if st := record(&r, tg, "idle", b); !strings.HasPrefix(st, "ok") {
+		t.Errorf("status %q", st)
+	}
+	b = &bootOut{ready: 95 * time.Millisecond, timedOut: true, tail: []string{"READY", "RESULT name=spawn unit=ns value=3", "stuck"}}
+	feed(b, "READY\nRESULT name=spawn unit=ns value=3\nSKIP name=pingpong_cross reason=one core")
+	if st := record(&r, tg, "spawn", b); !strings.Contains(st, "FAILED: timed out") {
+		t.Errorf("status %q", st)
+	}
+	want := map[string][]float64{"boot_host": {90e6, 95e6}, "boot_guest": {45e6}, "cpus": {1}, "idle_cpu": {0.25}, "spawn": {3}}
+	for k, v := range want {
+		if !slices.Equal(r.samples[tg.key][k], v) {
+			t.Errorf("%s: %v, want %v", k, r.samples[tg.key][k], v)
+		}
+	}
+	if len(r.notes) != 2 || r.notes[0].kind != "skipped" || r.notes[1].kind != "failed" || !strings.Contains(r.notes[1].reason, "last output: ") {
+		t.Errorf("notes %+v", r.notes)
+	}
+}
+
+// TestGuestOnHost runs the guest program as an ordinary process on the
+// host with every row, quick: it must follow the protocol, and produce
+// exactly the results the tables show.
+func TestGuestOnHost(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	bin := filepath.Join(t.TempDir(), "guest")
+	if out, err := exec.Command("go", "build", "-o", bin, "../guest").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	args := append([]string{"-quick", "-idle", "0s"}, guestRows...)
+	out, err := exec.Command(bin, args...).Output()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var s proto.Session
+	idle := false
+	for _, l := range strings.Split(string(out), "\n") {
+		if s.Feed(l) == proto.Idle {
+			idle = true
+		}
+	}
+	if err := s.Err(); err != nil || len(s.Bad) > 0 || len(s.Fails) > 0 || !idle {
+		t.Fatalf("err %v, bad %q, fails %v, idle %v\n%s", err, s.Bad, s.Fails, idle, out)
+	}
+	got := map[string]bool{}
+	for _, r := range s.Results {
+		got[r.Name] = true
+	}
+	for _, n := range s.Skips {
+		got[n.Name] = true // pingpong_cross on a one-CPU host
+	}
+	for _, d := range tableRows {
+		produced := d.guest != "" && d.guest != "idle" || d.key == "cpus" || d.key == "gomaxprocs"
+		if produced && !got[d.key] && !got[d.guest] {
+			t.Errorf("the guest did not produce %s", d.key)
+		}
+		delete(got, d.key)
+	}
+	delete(got, "pingpong_cross")
+	if len(got) > 0 {
+		t.Errorf("results the tables do not show: %v", got)
+	}
+}

@@ -1,0 +1,366 @@
+//go:build !tamago
+
+// Command harness runs the benchmarks of bench/guest on yolk and on Linux
+// under QEMU, side by side, and writes the tables and the chart:
+//
+//	go run ./bench/harness [-quick] [-only yolk|linux] [-kernel IMAGE] [-rows a,b] [-budget 13m] [-doc FILE]
+//
+// `make bench` runs it (QUICK=1 adds -quick; YOLK_BENCH_ONLY=yolk stands
+// for -only yolk). A full run writes docs/BENCHMARKS.md and
+// docs/benchmarks.svg, a quick one the same under build/bench. It exits
+// non-zero only when the harness itself fails (a build, QEMU missing, no
+// guest reaching main at all); guest failures, timeouts and a missing
+// Linux kernel are reported as skipped or failed rows.
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+// guestRows are the guest's rows, one boot each, in the order they run.
+var guestRows = []string{"spawn", "pingpong_same", "pingpong_cross", "parallel", "sleep", "timers", "gc", "idle"}
+
+type options struct {
+	quick  bool
+	only   string
+	kernel string
+	rows   []string
+	budget time.Duration
+	doc    string
+}
+
+func main() {
+	var o options
+	flag.BoolVar(&o.quick, "quick", false, "a few seconds per row: fewer repetitions, a 2 s idle window")
+	flag.StringVar(&o.only, "only", os.Getenv("YOLK_BENCH_ONLY"), "run only the `yolk` or the `linux` guests (env YOLK_BENCH_ONLY)")
+	flag.StringVar(&o.kernel, "kernel", "", "arm64 Linux kernel `image` to boot instead of Debian's linux-image-arm64")
+	rows := flag.String("rows", "", "comma-separated guest rows to run (default all: "+strings.Join(guestRows, ",")+")")
+	flag.DurationVar(&o.budget, "budget", 13*time.Minute, "start no boot after this much time")
+	flag.StringVar(&o.doc, "doc", "", "report to write (default docs/BENCHMARKS.md, with -quick "+buildDir+"/BENCHMARKS-quick.md)")
+	flag.Parse()
+	o.rows = guestRows
+	if *rows != "" {
+		o.rows = strings.Split(*rows, ",")
+		for _, r := range o.rows {
+			if !slices.Contains(guestRows, r) {
+				fatal(fmt.Errorf("unknown row %q (rows: %s)", r, strings.Join(guestRows, ", ")))
+			}
+		}
+	}
+	if o.only != "" && o.only != "yolk" && o.only != "linux" {
+		fatal(fmt.Errorf("-only %q: want yolk or linux", o.only))
+	}
+	if o.doc == "" {
+		o.doc = "docs/BENCHMARKS.md"
+		if o.quick {
+			o.doc = buildDir + "/BENCHMARKS-quick.md"
+		}
+	}
+	if err := run(o); err != nil {
+		fatal(err)
+	}
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "bench:", err)
+	os.Exit(1)
+}
+
+func progress(format string, args ...any) {
+	fmt.Printf("bench: "+format+"\n", args...)
+}
+
+func run(o options) error {
+	start := time.Now()
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	// Every path the harness uses or shows is relative to the root.
+	if err := os.Chdir(root); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(buildDir, 0o755); err != nil {
+		return err
+	}
+	qemuVersion, err := command(nil, qemuBin, "--version")
+	if err != nil {
+		return fmt.Errorf("%s is needed: %v", qemuBin, err)
+	}
+	r := &report{quick: o.quick, date: start}
+	r.env = [][2]string{
+		{"QEMU", firstLine(strings.TrimSpace(qemuVersion))},
+		{"host CPU", hostCPU()},
+		{"Go", runtime.Version() + " (Linux guest), " + tamagoVersion() + " (yolk guest)"},
+	}
+	// What else runs on the host takes CPU time from QEMU.
+	meter := startMeter()
+	time.Sleep(time.Second)
+	if others, ok := meter.others(); ok && others > 0.2 {
+		progress("warning: other processes keep %.2f of the host's %d CPUs busy: they disturb the results", others, runtime.NumCPU())
+	}
+	meter = startMeter()
+
+	run, kernel, err := prepare(o, r)
+	if err != nil {
+		return err
+	}
+	imageOf := func(t target) string {
+		if t.linux {
+			return kernel
+		}
+		return yolkImage
+	}
+	type job struct {
+		t   target
+		row string
+	}
+	var jobs []job
+	for _, t := range run {
+		r.cmdlines = append(r.cmdlines, [2]string{t.label,
+			qemuBin + " " + shellJoin(t.qemuArgs(imageOf(t), initramfs, guestArgs(o, "<row>")))})
+		for _, row := range o.rows {
+			if row == "pingpong_cross" && t.smp < 2 {
+				r.notes = append(r.notes, note{t.key, row, "skipped", "one core (-smp 1)"})
+				continue
+			}
+			for range bootsFor(row, o.quick) {
+				jobs = append(jobs, job{t, row})
+			}
+		}
+		size := fileSize(yolkImage)
+		if t.linux {
+			size = fileSize(kernel) + fileSize(initramfs)
+		}
+		r.add(t.key, "image_size", float64(size))
+	}
+
+	// The slowest boot (Linux, -smp 2, gc) takes about 10 s.
+	timeout := 60*time.Second + idleWindow(o)
+	if o.quick {
+		timeout = 30*time.Second + idleWindow(o)
+	}
+	booted := 0 // boots that reached READY
+	for i, j := range jobs {
+		prefix := fmt.Sprintf("[%2d/%d] %-26s %-15s", i+1, len(jobs), j.t.label, j.row)
+		if time.Since(start) > o.budget {
+			progress("%s skipped: time budget (%v) used up", prefix, o.budget)
+			r.notes = append(r.notes, note{j.t.key, j.row, "skipped", fmt.Sprintf("time budget (-budget %v) used up", o.budget)})
+			continue
+		}
+		t0 := time.Now()
+		qargs := j.t.qemuArgs(imageOf(j.t), initramfs, guestArgs(o, j.row))
+		b, err := boot(qargs, timeout, idleWindow(o), j.t.smp)
+		// Once more after a failure that was not a timeout (something may
+		// have killed QEMU); only the second boot's results count.
+		if err == nil && b.failure() != "" && !b.timedOut {
+			progress("%s %5.1fs  failed, once more: %s", prefix, time.Since(t0).Seconds(), b.failure())
+			r.notes = append(r.notes, note{j.t.key, j.row, "retried", b.failureDetail()})
+			t0 = time.Now()
+			b, err = boot(qargs, timeout, idleWindow(o), j.t.smp)
+		}
+		if err != nil {
+			return fmt.Errorf("starting %s: %v", qemuBin, err)
+		}
+		if b.ready > 0 {
+			booted++
+		}
+		status := record(r, j.t, j.row, b)
+		progress("%s %5.1fs  %s", prefix, time.Since(t0).Seconds(), status)
+	}
+	r.elapsed = time.Since(start)
+	if others, ok := meter.others(); ok {
+		r.env = append(r.env, [2]string{"other processes on the host",
+			fmt.Sprintf("%.2f of its %d CPUs busy on average during the run", others, runtime.NumCPU())})
+		if others > 0.2 {
+			w := fmt.Sprintf("other processes kept %.2f of the host's %d CPUs busy: they took CPU time from QEMU and disturbed the results", others, runtime.NumCPU())
+			progress("warning: %s", w)
+			r.env = append(r.env, [2]string{"warning", w})
+		}
+	}
+
+	fmt.Println()
+	r.writeText(os.Stdout)
+	if err := writeReport(r, o.doc); err != nil {
+		return err
+	}
+	progress("wrote %s and %s in %v", o.doc, chartPath(o.doc), r.elapsed.Round(time.Second))
+	if booted == 0 && len(jobs) > 0 {
+		return errors.New("no guest reached main")
+	}
+	return nil
+}
+
+// prepare builds the guests and gets the Linux kernel, and returns the
+// targets that can run. Without a kernel the Linux targets are skipped;
+// a build that fails is an error.
+func prepare(o options, r *report) (run []target, kernel string, err error) {
+	for _, t := range targets {
+		if o.only == "yolk" && t.linux || o.only == "linux" && !t.linux {
+			r.notes = append(r.notes, note{t.key, "", "skipped", "-only " + o.only})
+		} else {
+			run = append(run, t)
+		}
+	}
+	var sizes []string
+	if slices.ContainsFunc(run, func(t target) bool { return !t.linux }) {
+		progress("building the yolk guest (%s, board/qemu-virt)", yolkImage)
+		if err := buildYolk(yolkImage); err != nil {
+			return nil, "", err
+		}
+		sizes = append(sizes, fmt.Sprintf("yolk ELF %d bytes", fileSize(yolkImage)))
+	}
+	if slices.ContainsFunc(run, func(t target) bool { return t.linux }) {
+		progress("building the Linux guest (%s as /init of %s)", linuxGuest, initramfs)
+		if err := buildLinux(linuxGuest, initramfs); err != nil {
+			return nil, "", err
+		}
+		kernel = o.kernel
+		pkg := "given with -kernel"
+		if kernel == "" {
+			progress("getting the Linux kernel (Debian %s, cached in %s)", kernelMeta, kernelDir)
+			kernel, pkg, err = linuxKernel(func(s string) { progress("  %s", s) })
+		} else if fileSize(kernel) == 0 {
+			err = fmt.Errorf("-kernel %s: no such file or empty", kernel)
+		}
+		if err != nil {
+			progress("no Linux kernel, skipping the Linux guests: %v", err)
+			reason := "no Linux kernel: " + firstLine(err.Error())
+			run = slices.DeleteFunc(run, func(t target) bool {
+				if t.linux {
+					r.notes = append(r.notes, note{t.key, "", "skipped", reason})
+				}
+				return t.linux
+			})
+			return run, "", nil
+		}
+		r.env = append(r.env, [2]string{"Linux kernel", pkg})
+		sizes = append(sizes, fmt.Sprintf("Linux kernel %d bytes + initramfs %d bytes (guest binary %d bytes)",
+			fileSize(kernel), fileSize(initramfs), fileSize(linuxGuest)))
+	}
+	r.env = append(r.env, [2]string{"images", strings.Join(sizes, "; ")})
+	return run, kernel, nil
+}
+
+// guestArgs is the guest's command line for one boot running row.
+func guestArgs(o options, row string) []string {
+	var a []string
+	if o.quick {
+		a = append(a, "-quick")
+	}
+	if row == "idle" {
+		a = append(a, "-idle", idleWindow(o).String())
+	}
+	return append(a, row)
+}
+
+// idleWindow is how long the harness measures an idle guest.
+func idleWindow(o options) time.Duration {
+	if o.quick {
+		return 2 * time.Second
+	}
+	return 10 * time.Second
+}
+
+// record adds one boot's results to r and returns a status for the
+// progress line.
+func record(r *report, t target, row string, b *bootOut) string {
+	s := &b.sess
+	if b.ready > 0 {
+		r.add(t.key, "boot_host", float64(b.ready.Nanoseconds()))
+	}
+	if s.BootNS > 0 {
+		r.add(t.key, "boot_guest", float64(s.BootNS))
+	}
+	for _, res := range s.Results {
+		r.add(t.key, res.Name, res.Value)
+	}
+	for _, n := range s.Skips {
+		r.notes = append(r.notes, note{t.key, n.Name, "skipped", n.Reason})
+	}
+	for _, n := range s.Fails {
+		r.notes = append(r.notes, note{t.key, n.Name, "failed", n.Reason})
+	}
+	status := "ok"
+	if row == "idle" && s.Ready {
+		if b.idleErr == nil && s.Done {
+			r.add(t.key, "idle_cpu", b.idlePct)
+			status = fmt.Sprintf("ok, idle %.1f%%", b.idlePct)
+		} else if b.idleErr != nil {
+			r.notes = append(r.notes, note{t.key, row, "failed", b.idleErr.Error()})
+		}
+	}
+	if f := b.failure(); f != "" {
+		r.notes = append(r.notes, note{t.key, row, "failed", b.failureDetail()})
+		status = "FAILED: " + f
+	}
+	if len(s.Bad) > 0 {
+		status += fmt.Sprintf(" (%d malformed lines: %s)", len(s.Bad), s.Bad[0])
+	}
+	return status
+}
+
+// bootsFor is how many boots run row: the guest repeats every other row
+// itself, but an idle window gives one sample a boot.
+func bootsFor(row string, quick bool) int {
+	if row == "idle" && !quick {
+		return 3
+	}
+	return 1
+}
+
+func chartPath(doc string) string {
+	return filepath.Join(filepath.Dir(doc), "benchmarks.svg")
+}
+
+func writeReport(r *report, doc string) error {
+	if err := os.MkdirAll(filepath.Dir(doc), 0o755); err != nil {
+		return err
+	}
+	var md, svg bytes.Buffer
+	r.writeMarkdown(&md, filepath.Base(chartPath(doc)))
+	if err := r.writeSVG(&svg); err != nil {
+		return err
+	}
+	return errors.Join(os.WriteFile(doc, md.Bytes(), 0o644), os.WriteFile(chartPath(doc), svg.Bytes(), 0o644))
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}
+
+// hostCPU is the model name from /proc/cpuinfo and the number of CPUs.
+func hostCPU() string {
+	model := "unknown"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%s, %d CPUs (%s/%s)", model, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
+}
+
+func tamagoVersion() string {
+	out, err := command(nil, "go", "tool", "tamago", "version")
+	if err != nil {
+		return "unknown"
+	}
+	// "go version go1.26.0 linux/amd64"
+	if f := strings.Fields(out); len(f) >= 3 {
+		return "tamago-" + f[2]
+	}
+	return "unknown"
+}
