@@ -158,38 +158,29 @@ func (t *Tables) Map(base, size uint64, k Kind) bool {
 		base = PageSize
 	}
 	for a := base; a < end; {
-		l1 := t.root + index(a, 30)
-		if a%L1Block == 0 && end-a >= L1Block {
-			if load(l1)&1 != 0 {
+		// Walk down from level 1 to the first level whose entry covers
+		// an aligned part of the range (a block), or to a level 3 page.
+		table := t.root
+		for level := 1; ; level++ {
+			shift := 39 - 9*uint(level)
+			size := uint64(1) << shift
+			e := table + index(a, shift)
+			if level == 3 || (a%size == 0 && end-a >= size) {
+				if load(e)&1 != 0 {
+					return false
+				}
+				leaf := uint64(validBlock)
+				if level == 3 {
+					leaf = validTable // a page descriptor
+				}
+				store(e, a|attrs|leaf)
+				a += size
+				break
+			}
+			if table = t.child(e); table == 0 {
 				return false
 			}
-			store(l1, a|attrs|validBlock)
-			a += L1Block
-			continue
 		}
-		l2t := t.child(l1)
-		if l2t == 0 {
-			return false
-		}
-		l2 := l2t + index(a, 21)
-		if a%L2Block == 0 && end-a >= L2Block {
-			if load(l2)&1 != 0 {
-				return false
-			}
-			store(l2, a|attrs|validBlock)
-			a += L2Block
-			continue
-		}
-		l3t := t.child(l2)
-		if l3t == 0 {
-			return false
-		}
-		l3 := l3t + index(a, 12)
-		if load(l3)&1 != 0 {
-			return false
-		}
-		store(l3, a|attrs|validTable)
-		a += PageSize
 	}
 	return true
 }
