@@ -1,5 +1,7 @@
 package esr
 
+import "strconv"
+
 // AppendDescription appends a one-line human description of the syndrome
 // to b and returns the extended slice, for example
 //
@@ -249,16 +251,4 @@ func appendHexWidth(b []byte, v uint64, width int) []byte {
 	return b
 }
 
-func appendUint(b []byte, v uint64) []byte {
-	var tmp [20]byte
-	i := len(tmp)
-	for {
-		i--
-		tmp[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			break
-		}
-	}
-	return append(b, tmp[i:]...)
-}
+func appendUint(b []byte, v uint64) []byte { return strconv.AppendUint(b, v, 10) }

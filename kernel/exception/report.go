@@ -4,6 +4,7 @@ package exception
 
 import (
 	"runtime/goos"
+	"strconv"
 	"unsafe"
 
 	"golang.org/x/arch/arm64/arm64asm"
@@ -32,17 +33,8 @@ func outHex(v uint64, digits int) {
 
 func outDec(v uint64) {
 	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			break
-		}
-	}
-	for ; i < len(b); i++ {
-		goos.Printk(b[i])
+	for _, c := range strconv.AppendUint(b[:0], v, 10) {
+		goos.Printk(c)
 	}
 }
 
