@@ -45,8 +45,12 @@
 //     sched.safePointWait), since an M in Idle holds its P and only
 //     notices either at the top of findRunnable.
 //
-// Worst case, work or a stop-the-world waits one tick (1 ms) for a
-// sleeping core; a goroutine that makes no function calls is not
+// Worst case, work waits one tick (1 ms) for a sleeping core. A
+// stop-the-world or forEachP is noticed sooner: the core that waits for
+// the other Ps spins calling nanotime, and OnNanotime (called by the
+// board's Nanotime, one load when nothing is pending) fires that core's
+// timer at once, so the tick handler wakes the sleepers within about a
+// hundred microseconds. A goroutine that makes no function calls is not
 // preempted at all (no asynchronous preemption yet).
 //
 // # Interrupts to goroutines

@@ -3,6 +3,8 @@
 package sched
 
 import (
+	"sync/atomic"
+
 	"github.com/yolkos/yolk/kernel/cpu"
 	"github.com/yolkos/yolk/kernel/exception"
 	"github.com/yolkos/yolk/kernel/timer"
@@ -26,9 +28,11 @@ func idle(pollUntil int64) {
 	start := cpu.Counter()
 	cpu.DisableIRQ()
 	c.sleeping.Store(1)
+	sleepers.Add(1)
 	if !eventsPending.Load() {
 		cpu.WaitForInterrupt()
 	}
+	sleepers.Add(-1)
 	c.sleeping.Store(0)
 	cpu.EnableIRQ() // take whatever woke us
 	c.idleCounts.Add(cpu.Counter() - start)
@@ -80,6 +84,32 @@ func onTimer(uint32) {
 		}
 	}
 	timer.SetDeadline(next)
+}
+
+// sleepers counts cores asleep in Idle.
+var sleepers atomic.Int32
+
+// lastKick is, per core, when OnNanotime last fired the core's timer.
+var lastKick [exception.MaxCores]uint64
+
+// OnNanotime is called by the board's runtime/goos.Nanotime. When the
+// runtime waits for every P (stop-the-world, forEachP) while some core
+// sleeps, the waiting core spins calling nanotime: this makes its timer
+// fire at once, and the tick handler (onTimer) wakes the sleepers, instead
+// of at the next tick. Otherwise it costs one load.
+//
+//go:nosplit
+func OnNanotime() {
+	if sleepers.Load() == 0 || !everyPWanted() {
+		return
+	}
+	n := cpu.Index()
+	now := cpu.Counter()
+	if now-lastKick[n] < tickCounts/fastTicks {
+		return
+	}
+	lastKick[n] = now
+	timer.SetDeadline(now)
 }
 
 // onWake handles the wake SGI: its only job is to end a WFI.

@@ -35,7 +35,10 @@ func setNumCPU(n int32)
 // schedAddr is the address of runtime.sched (runtime_arm64.s).
 func schedAddr() uintptr
 
-func load(a uintptr) uintptr     { return *(*uintptr)(unsafe.Pointer(a)) }
+//go:nosplit
+func load(a uintptr) uintptr { return *(*uintptr)(unsafe.Pointer(a)) }
+
+//go:nosplit
 func load32(a uintptr) uint32    { return *(*uint32)(unsafe.Pointer(a)) }
 func store(a uintptr, v uintptr) { *(*uintptr)(unsafe.Pointer(a)) = v }
 
@@ -65,6 +68,8 @@ func queued(p uintptr) bool {
 // world (sched.gcwaiting) or to run a safe-point function (forEachP, the
 // garbage collector's ragged barrier: sched.safePointWait). An M asleep in
 // Idle holds its P and only notices either at the top of findRunnable.
+//
+//go:nosplit
 func everyPWanted() bool {
 	s := schedAddr()
 	return *(*uint8)(unsafe.Pointer(s + schedGCWait)) != 0 || int32(load32(s+schedSPWait)) > 0

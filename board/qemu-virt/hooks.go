@@ -13,6 +13,7 @@ import (
 	"github.com/yolkos/yolk/kernel/psci"
 	"github.com/yolkos/yolk/kernel/semihosting"
 	"github.com/yolkos/yolk/kernel/timer"
+	"github.com/yolkos/yolk/sched"
 )
 
 // hwinit0 is runtime/goos.Hwinit0, before the scheduler exists: no heap.
@@ -49,7 +50,10 @@ func halt(msg string) {
 
 //go:linkname nanotime runtime/goos.Nanotime
 //go:nosplit
-func nanotime() int64 { return timer.Nanotime() }
+func nanotime() int64 {
+	sched.OnNanotime()
+	return timer.Nanotime()
+}
 
 //go:linkname initRNG runtime/goos.InitRNG
 func initRNG() {}
