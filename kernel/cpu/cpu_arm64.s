@@ -39,7 +39,7 @@ TEXT ·Counter(SB),NOSPLIT,$0-8
 	MOVD	R0, ret+0(FP)
 	RET
 
-TEXT ·rndr(SB),NOSPLIT,$0-16
+TEXT ·rndr(SB),NOSPLIT,$0-9
 	MRS	RNDR, R0
 	CSET	NE, R1	// Z is set on failure
 	MOVD	R0, v+0(FP)
@@ -70,11 +70,11 @@ TEXT ·EnableIRQ(SB),NOSPLIT,$0-0
 	MSR	$2, DAIFClr
 	RET
 
-TEXT ·DisableIRQ(SB),NOSPLIT,$0-8
+TEXT ·DisableIRQ(SB),NOSPLIT,$0-1
 	MRS	DAIF, R0
 	MSR	$2, DAIFSet
 	// DAIF.I is bit 7: enabled before if it was clear.
 	UBFX	$7, R0, $1, R0
 	EOR	$1, R0, R0
-	MOVB	R0, ret+0(FP)
+	MOVB	R0, wasEnabled+0(FP)
 	RET
