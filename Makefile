@@ -75,5 +75,8 @@ SMP_PKGS  ?= ./sched/ ./kernel/gic/
 bench: toolchain
 	go run ./bench/harness $(if $(QUICK),-quick)
 
+# The Raspberry Pi 4 board: make rpi4, rpi4-firmware, flash, test-rpi4, qemu-rpi4.
+include rpi4.mk
+
 clean:
 	rm -rf $(BUILD)

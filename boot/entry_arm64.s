@@ -85,11 +85,14 @@ TEXT ·el1(SB),NOSPLIT|NOFRAME,$0
 	MSR	R2, VBAR_EL1
 	MSR	ZR, TPIDR_EL1	// core index 0 (kernel/cpu.Index)
 	ISB	$15
-	// A stack in .bss for early, which runs before the runtime (g = nil).
+	// A stack in .bss for early, which runs before the runtime. g points
+	// at core 0's handler g, still all zeros: a stack check in anything
+	// early calls compares against a guard of 0 and passes, instead of
+	// reading address 0x10 through a nil g.
 	MOVD	$·earlyStack(SB), R2
 	ADD	$const_earlyStackSize, R2
 	MOVD	R2, RSP
-	MOVD	$0, g
+	MOVD	$github·com∕yolkos∕yolk∕kernel∕exception·handlerGs(SB), g
 	// early(cfg *Config, dtb uintptr, resetCount uint64, el uint64)
 	SUB	$48, RSP
 	MOVD	R20, 8(RSP)

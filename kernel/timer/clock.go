@@ -26,7 +26,11 @@ var (
 func SetFrequency(hz uint64) {
 	freq = hz
 	if hz != 0 {
-		mult, _ = bits.Div64(1e9>>32, 1e9<<32, hz)
+		// 1e9<<32 fits in 64 bits: a plain division, no call. Boot calls
+		// this with g = nil, where a function with a stack check (such
+		// as bits.Div64 on arm64) reads its stack guard from address
+		// 0x10, which is RAM on the Raspberry Pi.
+		mult = uint64(1e9<<32) / hz
 	}
 }
 

@@ -1,0 +1,214 @@
+//go:build tamago
+
+package rpi4
+
+import (
+	"runtime/goos"
+	"unsafe"
+
+	"github.com/yolkos/yolk/boot"
+	"github.com/yolkos/yolk/devicetree"
+	"github.com/yolkos/yolk/drivers/bcm2711/gpio"
+	"github.com/yolkos/yolk/drivers/bcm2711/mailbox"
+	"github.com/yolkos/yolk/drivers/bcm2711/rng200"
+	"github.com/yolkos/yolk/drivers/hostrng"
+	"github.com/yolkos/yolk/kernel/cpu"
+	"github.com/yolkos/yolk/kernel/semihosting"
+	"github.com/yolkos/yolk/kernel/timer"
+	"github.com/yolkos/yolk/sched"
+)
+
+// Baud is the console's speed (8N1).
+const Baud = 115200
+
+// The device tree is copied out of the loader's memory before the
+// runtime allocates anything: the firmware (and QEMU) put it in RAM that
+// the heap later takes over.
+const dtbMax = 256 << 10
+
+var (
+	dtbCopy [dtbMax / 8]uint64
+	dtbAddr uintptr // the copy
+	dtbFrom uintptr // where the loader left it
+	dtbSize uint
+)
+
+// Firmware is the VideoCore mailbox (nil Base until hwinit0 finds it).
+var Firmware mailbox.Mailbox
+
+// GPIO is the GPIO block.
+var GPIO gpio.Controller
+
+// Entropy sources, best first.
+const (
+	entropyNone = iota
+	entropyRNG200
+	entropyRNDR
+	entropyHost
+)
+
+var (
+	entropy  int
+	rng      rng200.RNG
+	uartHz   uint32 // the UART reference clock the firmware reported (0: not asked)
+	uartErr  error
+	gpioUART bool
+)
+
+// hwinit0 is runtime/goos.Hwinit0, before the scheduler exists: no heap.
+// It saves the device tree, sets up the console at 115200 baud from the
+// UART clock the firmware reports, and the entropy source the runtime
+// seeds itself from.
+//
+//go:linkname hwinit0 runtime/goos.Hwinit0
+//go:nosplit
+func hwinit0() {
+	info := boot.BootInfo()
+	console.Base = uintptr(info.UART)
+	goos.Exit = exit
+
+	size, ok := devicetree.EarlyTotalSize(unsafe.Pointer(info.DTB))
+	if !ok || size > dtbMax {
+		halt("yolk: the device tree is larger than the 256 KiB yolk keeps of it")
+	}
+	for off := uintptr(0); off < uintptr(size+3)&^3; off += 4 {
+		*(*uint32)(unsafe.Add(unsafe.Pointer(&dtbCopy[0]), off)) = *(*uint32)(unsafe.Pointer(info.DTB + off))
+	}
+	dtbFrom, dtbSize = info.DTB, size
+	dtbAddr = uintptr(unsafe.Pointer(&dtbCopy[0]))
+	blob := unsafe.Pointer(dtbAddr)
+
+	count := cpu.Counter
+	hz := timer.Frequency()
+	mailbox.Clock.Count, mailbox.Clock.Hz = count, hz
+	rng200.Clock.Count, rng200.Clock.Hz = count, hz
+
+	// UART0 on the header's pins 8 and 10 (GPIO 14 TXD0, 15 RXD0, ALT0):
+	// the firmware gives them to the mini UART unless told otherwise.
+	if base, ok := devicetree.EarlyCompatibleReg(blob, "brcm,bcm2711-gpio"); ok {
+		GPIO.Base = uintptr(base)
+		GPIO.SetPull(14, gpio.PullNone)
+		GPIO.SetPull(15, gpio.PullUp)
+		GPIO.SetFunction(14, gpio.Alt0)
+		GPIO.SetFunction(15, gpio.Alt0)
+		gpioUART = true
+	}
+	if base, ok := devicetree.EarlyCompatibleReg(blob, "brcm,bcm2835-mbox"); ok {
+		Firmware.Base = uintptr(base)
+		var r [2]uint32
+		req := [2]uint32{mailbox.ClockUART, 0}
+		if _, uartErr = Firmware.Call(mailbox.TagClockRate, req[:], r[:]); uartErr == nil && r[0] == mailbox.ClockUART && r[1] != 0 {
+			uartHz = r[1]
+			console.Init(uartHz, Baud)
+		}
+	}
+
+	if base, ok := devicetree.EarlyCompatibleReg(blob, "brcm,bcm2711-rng200"); ok {
+		rng.Base = uintptr(base)
+		rng.Init()
+		entropy = entropyRNG200
+	} else if cpu.HasRNG() {
+		entropy = entropyRNDR
+	} else if hostrng.Open() == nil {
+		// QEMU's raspi4b: no RNG200 model (it removes the node), a
+		// Cortex-A72 without RNDR, but a semihosting host.
+		entropy = entropyHost
+	} else {
+		halt("yolk: no entropy source: the device tree has no brcm,bcm2711-rng200 node, the CPU lacks FEAT_RNG (RNDR) and there is no semihosting host")
+	}
+}
+
+//go:nosplit
+func puts(s string) {
+	for i := 0; i < len(s); i++ {
+		printk(s[i])
+	}
+}
+
+//go:nosplit
+func halt(msg string) {
+	puts(msg)
+	printk('\n')
+	exit(70)
+}
+
+//go:linkname nanotime runtime/goos.Nanotime
+//go:nosplit
+func nanotime() int64 {
+	sched.OnNanotime()
+	return timer.Nanotime()
+}
+
+//go:linkname initRNG runtime/goos.InitRNG
+func initRNG() {}
+
+// getRandomData is runtime/goos.GetRandomData, behind crypto/rand too.
+//
+//go:linkname getRandomData runtime/goos.GetRandomData
+//go:nosplit
+func getRandomData(b []byte) {
+	switch entropy {
+	case entropyRNG200:
+		if err := rng.Read(b); err != nil {
+			puts("yolk: entropy source failed: ")
+			halt(err.Error())
+		}
+	case entropyRNDR:
+		for i := 0; i < len(b); {
+			v, ok := cpu.Random()
+			if !ok {
+				halt("yolk: entropy source failed: RNDR reported no random number repeatedly")
+			}
+			for j := 0; j < 8 && i < len(b); j++ {
+				b[i] = byte(v)
+				v >>= 8
+				i++
+			}
+		}
+	case entropyHost:
+		if err := hostrng.Read(b); err != nil {
+			halt(err.Error())
+		}
+	default:
+		halt("yolk: no entropy source")
+	}
+}
+
+// exit is runtime/goos.Exit: with semihosting (QEMU -semihosting) the
+// host gets the status. A Pi cannot power itself off: without
+// semihosting it prints the status and stops this core.
+//
+//go:nosplit
+func exit(code int32) {
+	if semihosting.Available() {
+		semihosting.Exit(code)
+	}
+	puts("yolk: exited with status ")
+	var digits [12]byte
+	n := len(digits)
+	v := int64(code)
+	neg := v < 0
+	if neg {
+		v = -v
+	}
+	for {
+		n--
+		digits[n] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			break
+		}
+	}
+	if neg {
+		n--
+		digits[n] = '-'
+	}
+	for _, c := range digits[n:] {
+		printk(c)
+	}
+	puts("; halted (power off or reset the board)\n")
+	cpu.DisableIRQ()
+	for {
+		cpu.WaitForInterrupt()
+	}
+}

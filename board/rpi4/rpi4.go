@@ -1,0 +1,165 @@
+//go:build tamago
+
+// Package rpi4 is the board package for the Raspberry Pi 4 Model B
+// (BCM2711, four Cortex-A72 cores) and QEMU's raspi4b machine. An
+// application imports it for its side effects and is linked at the
+// firmware's load address (see rpi4.mk: kernel8.img at 0x80000):
+//
+//	import _ "github.com/yolkos/yolk/board/rpi4"
+//
+// The firmware (or QEMU) enters at EL2 with the device tree in x0. yolk
+// drops to EL1, takes RAM from the first memory range of the device tree,
+// starts the other cores through their spin tables, and uses UART0 (PL011,
+// GPIO 14/15) as the console, the GIC-400, the generic timer, the RNG200
+// as entropy source and the VideoCore mailbox for board information.
+package rpi4
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"unsafe"
+
+	"github.com/yolkos/yolk"
+	"github.com/yolkos/yolk/boot"
+	"github.com/yolkos/yolk/devicetree"
+	"github.com/yolkos/yolk/kernel/cpu"
+	"github.com/yolkos/yolk/kernel/timer"
+	"github.com/yolkos/yolk/sched"
+)
+
+// Name of the board in the banner.
+const Name = "rpi4"
+
+var (
+	// Tree is the whole device tree, Machine its summary and Board what
+	// yolk uses of it.
+	Tree    *devicetree.Tree
+	Machine *devicetree.Machine
+	Board   *Layout
+
+	// Conflicts are the firmware's reserved regions inside the memory
+	// the Go runtime uses (normally none).
+	Conflicts []Range
+)
+
+// hwinit1 is runtime/goos.Hwinit1: after the scheduler and heap exist,
+// before any package is initialised.
+//
+//go:linkname hwinit1 runtime/goos.Hwinit1
+func hwinit1() {
+	var err error
+	if Tree, err = devicetree.ParseAt(unsafe.Pointer(dtbAddr)); err != nil {
+		fatal("device tree: " + err.Error())
+	}
+	if Machine, err = Tree.Machine(); err != nil {
+		fatal("device tree: " + err.Error())
+	}
+	if Board, err = NewLayout(Tree, Machine); err != nil {
+		fatal(err.Error())
+	}
+	// The runtime owns everything from its image to the end of the RAM
+	// range boot chose. The firmware's reservations there (other than
+	// the device tree itself, which hwinit0 copied) cannot be left out
+	// of a single contiguous heap: say so in the banner.
+	info := boot.BootInfo()
+	text, _ := runtime.TextRegion()
+	dtbPages := Range{Base: uint64(dtbFrom) &^ (page - 1), Size: (uint64(dtbFrom)+uint64(dtbSize)+page-1)&^(page-1) - uint64(dtbFrom)&^(page-1)}
+	Conflicts = ReservedConflicts(Board.Reserved, Range{Base: text, Size: info.RAMBase + info.UsableRAM - text}, dtbPages)
+	setupInterrupts()
+}
+
+func fatal(msg string) {
+	print("yolk: ", msg, "\n")
+	exit(70)
+}
+
+func init() {
+	if err := startCores(); err != nil {
+		fatal(err.Error())
+	}
+	args, env := SplitBootargs(Machine.Bootargs)
+	os.Args = append([]string{"yolk"}, args...)
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		os.Setenv(k, v)
+	}
+	readFirmware()
+	startLED()
+	if os.Getenv("yolk.quiet") == "" {
+		fmt.Print(Banner())
+	}
+}
+
+// SplitBootargs splits the kernel command line like Linux does for init:
+// words of the form KEY=VALUE become the environment, other words the
+// arguments; everything after "--" is an argument.
+func SplitBootargs(cmdline string) (args, env []string) {
+	words := strings.Fields(cmdline)
+	for i, w := range words {
+		switch {
+		case w == "--":
+			return append(args, words[i+1:]...), env
+		case !strings.HasPrefix(w, "-") && strings.Contains(w, "=") && !strings.HasPrefix(w, "="):
+			env = append(env, w)
+		default:
+			args = append(args, w)
+		}
+	}
+	return args, env
+}
+
+// BootToMain is the time from the first instruction to now.
+func BootToMain() float64 {
+	c := cpu.Counter() - boot.BootInfo().ResetCount
+	return float64(timer.CountsToNanos(c)) / 1e6
+}
+
+// EntropySource names the source behind crypto/rand and the runtime.
+func EntropySource() string {
+	switch entropy {
+	case entropyRNG200:
+		return fmt.Sprintf("RNG200 at %#x", rng.Base)
+	case entropyRNDR:
+		return "RNDR (FEAT_RNG; no RNG200 in the device tree)"
+	case entropyHost:
+		return "the emulator's host through semihosting (no RNG200 in the device tree, no RNDR)"
+	}
+	return "none"
+}
+
+// DTBInfo says where the loader left the device tree and how big it is
+// (yolk works on a copy in its own memory).
+func DTBInfo() string {
+	return fmt.Sprintf("%d bytes at %#x, copied to %#x", dtbSize, dtbFrom, dtbAddr)
+}
+
+// TimerHz is the generic timer's frequency (54 MHz on the Pi 4).
+func TimerHz() uint64 { return timer.Frequency() }
+
+// Banner describes the machine yolk runs on.
+func Banner() string {
+	info := boot.BootInfo()
+	ms := BootToMain()
+	var b strings.Builder
+	fmt.Fprintf(&b, "yolk %s on %s (%s)\n", yolk.Version, Name, Machine.Model)
+	fmt.Fprintf(&b, "  board:  %s\n", Report.describe())
+	fmt.Fprintf(&b, "  cpu:    %s, %d core(s) of %d, entered at EL%d\n", cpu.Describe(cpu.MIDR()), sched.NumCores(), len(Machine.CPUs), info.EntryEL)
+	fmt.Fprintf(&b, "  gic:    GICv%d\n", Machine.GIC.Version)
+	var total uint64
+	for _, r := range Board.Memory {
+		total += r.Size
+	}
+	fmt.Fprintf(&b, "  ram:    %d MiB at %#x for Go, of %d MiB in %d range(s)%s\n", info.UsableRAM>>20, info.RAMBase, total>>20, len(Board.Memory), Report.split())
+	if len(Conflicts) > 0 {
+		fmt.Fprintf(&b, "  WARNING: the firmware reserves %#x inside the Go runtime's memory, which may overwrite it\n", Conflicts)
+	}
+	fmt.Fprintf(&b, "  clocks: %s\n", Report.clocks())
+	fmt.Fprintf(&b, "  temp:   %s\n", Report.temperature())
+	fmt.Fprintf(&b, "  timer:  %d Hz; no battery-backed clock: the date starts at 1970-01-01\n", timer.Frequency())
+	fmt.Fprintf(&b, "  random: %s\n", EntropySource())
+	fmt.Fprintf(&b, "  net:    none (no driver for the Pi 4's Ethernet: network parts disabled)\n")
+	fmt.Fprintf(&b, "  boot:   %.3f ms to main\n", ms)
+	return b.String()
+}

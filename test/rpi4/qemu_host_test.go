@@ -1,0 +1,312 @@
+//go:build !tamago
+
+// Package rpi4 tests the Raspberry Pi 4 board from the host: guest programs
+// booted as kernel8.img under qemu-system-aarch64 -M raspi4b (as the
+// firmware would: raw image at 0x80000, EL2, device tree in x0), the SD
+// card image, and the safety checks of `make flash`.
+package rpi4
+
+import (
+	"bytes"
+	"context"
+	"debug/elf"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// LDFlags links an image for board/rpi4 (rpi4.mk passes the same value).
+const defaultLDFlags = "-T 0x81000 -R 0x1000 -checklinkname=0"
+
+var (
+	root   string // repository root
+	guest  string // test/rpi4/guest as kernel8.img
+	guestE string // its ELF
+	tmp    string
+	dtb    string
+)
+
+func TestMain(m *testing.M) {
+	code, err := setup()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "test/rpi4:", err)
+		os.Exit(1)
+	}
+	code = m.Run()
+	os.RemoveAll(tmp)
+	os.Exit(code)
+}
+
+func setup() (int, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return 1, err
+	}
+	root = filepath.Join(wd, "..", "..")
+	dtb = filepath.Join(root, "board/rpi4/testdata/bcm2711-rpi-4-b.dtb")
+	if tmp, err = os.MkdirTemp("", "yolk-rpi4-test"); err != nil {
+		return 1, err
+	}
+	guestE = filepath.Join(tmp, "guest.elf")
+	if err := buildTamago("./test/rpi4/guest", guestE, nil); err != nil {
+		return 1, err
+	}
+	guest = filepath.Join(tmp, "kernel8.img")
+	return 0, mkimage(guestE, guest)
+}
+
+func tamago() (string, error) {
+	out, err := exec.Command("go", "tool", "-n", "github.com/usbarmory/tamago/cmd/tamago").Output()
+	if err != nil {
+		return "", fmt.Errorf("the TamaGo toolchain is not available (go tool -n ... tamago: %v); run `go tool tamago version`", err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+func ldflags() string {
+	if f := os.Getenv("YOLK_RPI4_LDFLAGS"); f != "" {
+		return f
+	}
+	return defaultLDFlags
+}
+
+func buildTamago(pkg, out string, extra []string) error {
+	t, err := tamago()
+	if err != nil {
+		return err
+	}
+	args := append([]string{"build"}, extra...)
+	args = append(args, "-ldflags", ldflags(), "-o", out, pkg)
+	cmd := exec.Command(t, args...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOOS=tamago", "GOARCH=arm64", "GOOSPKG=github.com/usbarmory/tamago")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("building %s: %v\n%s", pkg, err, b)
+	}
+	return nil
+}
+
+func mkimage(elfPath, img string) error {
+	cmd := exec.Command("go", "run", "./board/rpi4/mkimage", "-base", "0x80000", "-o", img, elfPath)
+	cmd.Dir = root
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("mkimage: %v\n%s", err, b)
+	}
+	return nil
+}
+
+type result struct {
+	Output   string
+	ExitCode int
+	Elapsed  time.Duration
+}
+
+// boot runs img under QEMU's raspi4b with the kernel command line args.
+func boot(t *testing.T, img string, args ...string) result {
+	t.Helper()
+	if _, err := exec.LookPath("qemu-system-aarch64"); err != nil {
+		t.Fatalf("qemu-system-aarch64 is needed (bash .ci/install-qemu.sh): %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "qemu-system-aarch64", "-M", "raspi4b", "-dtb", dtb, "-kernel", img,
+		"-nographic", "-monitor", "none", "-serial", "stdio", "-semihosting", "-no-reboot",
+		"-append", strings.Join(args, " "))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	err := cmd.Run()
+	r := result{Output: strings.ReplaceAll(out.String(), "\r", ""), Elapsed: time.Since(start)}
+	var ee *exec.ExitError
+	switch {
+	case ctx.Err() != nil:
+		t.Fatalf("QEMU timed out after %v:\n%s", r.Elapsed, r.Output)
+	case errors.As(err, &ee):
+		r.ExitCode = ee.ExitCode()
+	case err != nil:
+		t.Fatalf("QEMU: %v\n%s", err, r.Output)
+	}
+	return r
+}
+
+func expect(t *testing.T, r result, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(r.Output, w) {
+			t.Errorf("output lacks %q:\n%s", w, r.Output)
+			return
+		}
+	}
+}
+
+func expectExit(t *testing.T, r result, code int) {
+	t.Helper()
+	if r.ExitCode != code {
+		t.Errorf("exit status %d, want %d:\n%s", r.ExitCode, code, r.Output)
+	}
+}
+
+// No check of the guest may fail (they print FAIL and exit 1).
+func expectAllOK(t *testing.T, r result) {
+	t.Helper()
+	expectExit(t, r, 0)
+	if strings.Contains(r.Output, "FAIL:") || !strings.Contains(r.Output, "guest: all checks passed") {
+		t.Errorf("guest checks failed:\n%s", r.Output)
+	}
+}
+
+func TestQEMUBootBanner(t *testing.T) {
+	r := boot(t, guest)
+	expectExit(t, r, 0)
+	expect(t, r, "yolk ", "on rpi4 (Raspberry Pi 4 Model B)",
+		"board:  Raspberry Pi 4B rev", "BCM2711",
+		"cpu:    Arm Cortex-A72", "4 core(s) of 4, entered at EL2",
+		"gic:    GICv2", "ram:    960 MiB at 0x0 for Go",
+		"console 115200 8N1 from the", "temp:   25.0 °C",
+		"random: the emulator's host through semihosting",
+		"network parts disabled", "ms to main")
+	if m := regexp.MustCompile(`boot: +([0-9.]+) ms to main`).FindStringSubmatch(r.Output); m != nil {
+		t.Logf("boot to main on raspi4b: %s ms (QEMU run %v)", m[1], r.Elapsed.Round(time.Millisecond))
+	}
+}
+
+func TestQEMUBoardInfo(t *testing.T) {
+	r := boot(t, guest, "yolk.quiet=1", "info")
+	expectAllOK(t, r)
+	expect(t, r, "dtb: 74772 bytes at 0x8000000, copied to", "firmware errors: []")
+}
+
+func TestQEMUAllCoresRunGoroutines(t *testing.T) {
+	r := boot(t, guest, "yolk.quiet=1", "cores")
+	expectAllOK(t, r)
+	expect(t, r, "goroutines ran on cores [0 1 2 3]")
+}
+
+func TestQEMUFewerCores(t *testing.T) {
+	r := boot(t, guest, "yolk.cpus=2")
+	expectExit(t, r, 0)
+	expect(t, r, "2 core(s) of 4")
+}
+
+func TestQEMUTimers(t *testing.T) {
+	r := boot(t, guest, "yolk.quiet=1", "timers")
+	expectAllOK(t, r)
+}
+
+func TestQEMUEntropy(t *testing.T) {
+	r := boot(t, guest, "yolk.quiet=1", "entropy")
+	expectAllOK(t, r)
+}
+
+func TestQEMUMailbox(t *testing.T) {
+	r := boot(t, guest, "yolk.quiet=1", "mailbox")
+	expectAllOK(t, r)
+	expect(t, r, "board revision 0xb03115: Raspberry Pi 4B rev 1.5, 2048 MiB, BCM2711",
+		"memory split ARM 960 MiB at 0x0, VideoCore 64 MiB at 0x3c000000")
+}
+
+// The activity LED (GPIO 42): a heartbeat while the cores idle, fast
+// blinking while they are busy.
+func TestQEMUActivityLED(t *testing.T) {
+	r := boot(t, guest, "yolk.quiet=1", "led")
+	expectAllOK(t, r)
+}
+
+func TestQEMUNilDereferenceRecovers(t *testing.T) {
+	r := boot(t, guest, "yolk.quiet=1", "nil-recover")
+	expectAllOK(t, r)
+}
+
+func TestQEMUCrashReport(t *testing.T) {
+	r := boot(t, guest, "yolk.quiet=1", "undefined")
+	expectExit(t, r, 2)
+	expect(t, r, "*** yolk: fatal exception on cpu 0", "EC 0x00 unknown reason", "ESR 0x02000000",
+		"fatal error: undefined instruction", "main.undefined()")
+
+	r = boot(t, guest, "yolk.quiet=1", "write-text")
+	expectExit(t, r, 2)
+	expect(t, r, "data abort, same EL: permission fault", "fatal error: write to read-only memory")
+}
+
+func TestQEMUExitStatus(t *testing.T) {
+	for _, code := range []int{0, 3, 77} {
+		r := boot(t, guest, "yolk.quiet=1", "exit", fmt.Sprint(code))
+		expectExit(t, r, code)
+		expect(t, r, fmt.Sprintf("exiting with %d", code))
+	}
+	r := boot(t, guest, "yolk.quiet=1", "panic")
+	expectExit(t, r, 2)
+	expect(t, r, "panic: guest panics on purpose", "goroutine 1 [running]:\nmain.main()")
+}
+
+// The image the firmware loads: its first word branches to the ELF's
+// entry point, and the rest is the segments at their addresses - 0x80000.
+func TestImageLayout(t *testing.T) {
+	img, err := os.ReadFile(guest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := elf.Open(guestE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w := binary.LittleEndian.Uint32(img)
+	if w>>26 != 0b000101 || 0x80000+uint64(w&0x03ff_ffff)*4 != f.Entry {
+		t.Errorf("first word %#x is not b %#x", w, f.Entry)
+	}
+	text := f.Section(".text")
+	if text.Addr != 0x81000 {
+		t.Errorf(".text at %#x, want 0x81000 (one page above the load address)", text.Addr)
+	}
+	b, _ := text.Data()
+	if !bytes.Equal(img[text.Addr-0x80000:][:len(b)], b) {
+		t.Error(".text is not at its address - 0x80000 in the image")
+	}
+	t.Logf("kernel8.img: %d bytes", len(img))
+}
+
+// The default application, built by `make rpi4`'s script, boots too.
+func TestQEMUDefaultApp(t *testing.T) {
+	out := filepath.Join(tmp, "app")
+	tam, err := tamago()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("board/rpi4/build.sh", "./cmd/demo", out)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "TAMAGO="+tam, "RPI4_LDFLAGS="+ldflags(), "FIRMWARE_DIR="+filepath.Join(tmp, "nofirmware"))
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build.sh: %v\n%s", err, b)
+	}
+	for _, f := range []string{"kernel8.img", "config.txt", "cmdline.txt", "bcm2711-rpi-4-b.dtb", "README.txt"} {
+		if _, err := os.Stat(filepath.Join(out, "sd", f)); err != nil {
+			t.Error(err)
+		}
+	}
+	readme, _ := os.ReadFile(filepath.Join(out, "sd", "README.txt"))
+	for _, w := range []string{"start4.elf", "fixup4.dat", "bcm2711-rpi-4-b.dtb", "SHA-256", "MISSING: start4.elf fixup4.dat"} {
+		if !bytes.Contains(readme, []byte(w)) {
+			t.Errorf("README.txt lacks %q:\n%s", w, readme)
+		}
+	}
+	cfg, _ := os.ReadFile(filepath.Join(out, "sd", "config.txt"))
+	for _, w := range []string{"arm_64bit=1", "enable_uart=1", "kernel=kernel8.img", "kernel_address=0x80000"} {
+		if !bytes.Contains(cfg, []byte(w)) {
+			t.Errorf("config.txt lacks %q", w)
+		}
+	}
+	r := boot(t, filepath.Join(out, "sd", "kernel8.img"))
+	expectExit(t, r, 0)
+	expect(t, r, "on rpi4 (Raspberry Pi 4 Model B)", "network parts disabled", "hello from Go", "on 4 core(s)")
+}
