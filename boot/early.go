@@ -169,3 +169,9 @@ func early(cfg *Config, dtb uintptr, resetCount uint64, el uint64) {
 	}
 	handoff.excStack = uint64(exception.StackTop(0))
 }
+
+// MillisSinceReset is the time from the first instruction to now, in ms
+// (the banner's boot-to-main when called from a package initialiser).
+func MillisSinceReset() float64 {
+	return float64(timer.CountsToNanos(cpu.Counter()-info.ResetCount)) / 1e6
+}

@@ -256,7 +256,7 @@ the host takes CPU time from QEMU's threads and shows up in the results (see "ot
 
 - **boot**: host-measured from starting QEMU to the READY line that ` + "`main`" + ` prints first
   (QEMU start-up and loading the image included); guest-measured: yolk counts from its first
-  instruction (` + "`qemuvirt.BootToMain`" + `), Linux reports ` + "`CLOCK_BOOTTIME`" + ` at ` + "`main`" + `.
+  instruction (` + "`boot.MillisSinceReset`" + `), Linux reports ` + "`CLOCK_BOOTTIME`" + ` at ` + "`main`" + `.
 - **spawn**: start 10 000 goroutines that each call ` + "`wg.Done`" + `, wait for all; time per goroutine.
 - **ping-pong**: two goroutines pass an int over two unbuffered channels for about 300 ms; time per
   round trip. Same core: ` + "`GOMAXPROCS(1)`" + `. Cross core: each goroutine ` + "`LockOSThread`" + `ed,

@@ -44,7 +44,7 @@ func TestBanner(t *testing.T) {
 			t.Errorf("banner lacks %q:\n%s", want, b)
 		}
 	}
-	if ms := qemuvirt.BootToMain(); ms <= 0 || ms > 60_000 {
+	if ms := boot.MillisSinceReset(); ms <= 0 || ms > 60_000 {
 		t.Errorf("boot to main %.3f ms is not plausible", ms)
 	}
 }
@@ -67,15 +67,5 @@ func TestArgsRoundTrip(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("os.Args = %q: the go test flags did not arrive", os.Args)
-	}
-}
-
-func TestSplitBootargs(t *testing.T) {
-	args, env := qemuvirt.SplitBootargs("-test.v=true a KEY=V x=1=2 -x=y -- B=C d")
-	if strings.Join(args, " ") != "-test.v=true a -x=y B=C d" {
-		t.Errorf("args %q", args)
-	}
-	if strings.Join(env, " ") != "KEY=V x=1=2" {
-		t.Errorf("env %q", env)
 	}
 }

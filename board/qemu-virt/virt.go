@@ -15,6 +15,8 @@ import (
 	"unsafe"
 
 	"github.com/yolkos/yolk"
+	"github.com/yolkos/yolk/board/bootargs"
+	"github.com/yolkos/yolk/board/cores"
 	"github.com/yolkos/yolk/boot"
 	"github.com/yolkos/yolk/devicetree"
 	"github.com/yolkos/yolk/kernel/cpu"
@@ -47,7 +49,9 @@ func hwinit1() {
 		fatal("device tree: " + err.Error())
 	}
 	psci.Method = psci.ParseMethod(Machine.PSCIMethod)
-	setupInterrupts()
+	if Interrupts, err = cores.SetupInterrupts(Machine); err != nil {
+		fatal(err.Error())
+	}
 }
 
 func fatal(msg string) {
@@ -56,48 +60,19 @@ func fatal(msg string) {
 }
 
 func init() {
-	if err := startCores(); err != nil {
+	if err := cores.Start(Machine, boot.PSCI{}); err != nil {
 		fatal(err.Error())
 	}
-	args, env := SplitBootargs(Machine.Bootargs)
-	os.Args = append([]string{"yolk"}, args...)
-	for _, kv := range env {
-		k, v, _ := strings.Cut(kv, "=")
-		os.Setenv(k, v)
-	}
+	bootargs.Install(Machine.Bootargs)
 	if os.Getenv("yolk.quiet") == "" {
 		fmt.Print(Banner())
 	}
 }
 
-// SplitBootargs splits the kernel command line like Linux does for init:
-// words of the form KEY=VALUE become the environment, other words the
-// arguments; everything after "--" is an argument.
-func SplitBootargs(cmdline string) (args, env []string) {
-	words := strings.Fields(cmdline)
-	for i, w := range words {
-		switch {
-		case w == "--":
-			return append(args, words[i+1:]...), env
-		case !strings.HasPrefix(w, "-") && strings.Contains(w, "=") && !strings.HasPrefix(w, "="):
-			env = append(env, w)
-		default:
-			args = append(args, w)
-		}
-	}
-	return args, env
-}
-
-// BootToMain is the time from the first instruction to now.
-func BootToMain() float64 {
-	c := cpu.Counter() - boot.BootInfo().ResetCount
-	return float64(timer.CountsToNanos(c)) / 1e6
-}
-
 // Banner describes the machine yolk runs on.
 func Banner() string {
 	info := boot.BootInfo()
-	ms := BootToMain()
+	ms := boot.MillisSinceReset()
 	var b strings.Builder
 	fmt.Fprintf(&b, "yolk %s on %s (%s)\n", yolk.Version, Name, Machine.Model)
 	fmt.Fprintf(&b, "  cpu:    %s, %d core(s) of %d, entered at EL%d\n", cpu.Describe(cpu.MIDR()), sched.NumCores(), len(Machine.CPUs), info.EntryEL)

@@ -3,6 +3,8 @@
 package rpi4
 
 import (
+	"github.com/yolkos/yolk/board/bootargs"
+
 	"sync/atomic"
 	"time"
 
@@ -25,7 +27,7 @@ var (
 )
 
 func startLED() {
-	if v, _ := bootArg("yolk.led"); v == "0" || GPIO.Base == 0 {
+	if v, _ := bootargs.Lookup(Machine.Bootargs, "yolk.led"); v == "0" || GPIO.Base == 0 {
 		return
 	}
 	GPIO.SetFunction(LEDPin, gpio.Output)

@@ -22,6 +22,8 @@ import (
 	"unsafe"
 
 	"github.com/yolkos/yolk"
+	"github.com/yolkos/yolk/board/bootargs"
+	"github.com/yolkos/yolk/board/cores"
 	"github.com/yolkos/yolk/boot"
 	"github.com/yolkos/yolk/devicetree"
 	"github.com/yolkos/yolk/kernel/cpu"
@@ -67,7 +69,9 @@ func hwinit1() {
 	text, _ := runtime.TextRegion()
 	dtbPages := Range{Base: uint64(dtbFrom) &^ (page - 1), Size: (uint64(dtbFrom)+uint64(dtbSize)+page-1)&^(page-1) - uint64(dtbFrom)&^(page-1)}
 	Conflicts = ReservedConflicts(Board.Reserved, Range{Base: text, Size: info.RAMBase + info.UsableRAM - text}, dtbPages)
-	setupInterrupts()
+	if Interrupts, err = cores.SetupInterrupts(Machine); err != nil {
+		fatal(err.Error())
+	}
 }
 
 func fatal(msg string) {
@@ -76,44 +80,15 @@ func fatal(msg string) {
 }
 
 func init() {
-	if err := startCores(); err != nil {
+	if err := cores.Start(Machine, boot.SpinTable{ReleaseAddr: Board.ReleaseAddrs()}); err != nil {
 		fatal(err.Error())
 	}
-	args, env := SplitBootargs(Machine.Bootargs)
-	os.Args = append([]string{"yolk"}, args...)
-	for _, kv := range env {
-		k, v, _ := strings.Cut(kv, "=")
-		os.Setenv(k, v)
-	}
+	bootargs.Install(Machine.Bootargs)
 	readFirmware()
 	startLED()
 	if os.Getenv("yolk.quiet") == "" {
 		fmt.Print(Banner())
 	}
-}
-
-// SplitBootargs splits the kernel command line like Linux does for init:
-// words of the form KEY=VALUE become the environment, other words the
-// arguments; everything after "--" is an argument.
-func SplitBootargs(cmdline string) (args, env []string) {
-	words := strings.Fields(cmdline)
-	for i, w := range words {
-		switch {
-		case w == "--":
-			return append(args, words[i+1:]...), env
-		case !strings.HasPrefix(w, "-") && strings.Contains(w, "=") && !strings.HasPrefix(w, "="):
-			env = append(env, w)
-		default:
-			args = append(args, w)
-		}
-	}
-	return args, env
-}
-
-// BootToMain is the time from the first instruction to now.
-func BootToMain() float64 {
-	c := cpu.Counter() - boot.BootInfo().ResetCount
-	return float64(timer.CountsToNanos(c)) / 1e6
 }
 
 // EntropySource names the source behind crypto/rand and the runtime.
@@ -141,7 +116,7 @@ func TimerHz() uint64 { return timer.Frequency() }
 // Banner describes the machine yolk runs on.
 func Banner() string {
 	info := boot.BootInfo()
-	ms := BootToMain()
+	ms := boot.MillisSinceReset()
 	var b strings.Builder
 	fmt.Fprintf(&b, "yolk %s on %s (%s)\n", yolk.Version, Name, Machine.Model)
 	fmt.Fprintf(&b, "  board:  %s\n", Report.describe())

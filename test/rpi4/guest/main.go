@@ -91,7 +91,7 @@ func info() {
 	check(len(l.Cores) == 4 && l.Cores[1].ReleaseAddr == 0xe0, "cores %+v", l.Cores)
 	check(rpi4.Machine.GIC.Version == 2, "GIC version %d", rpi4.Machine.GIC.Version)
 	fmt.Printf("dtb: %s\n", rpi4.DTBInfo())
-	fmt.Printf("boot-to-main: %.3f ms\n", rpi4.BootToMain())
+	fmt.Printf("boot-to-main: %.3f ms\n", boot.MillisSinceReset())
 	fmt.Printf("firmware errors: %v\n", rpi4.Report.Errors)
 }
 
