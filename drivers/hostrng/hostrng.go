@@ -14,7 +14,6 @@ import (
 	"sync/atomic"
 	"unsafe"
 
-	"github.com/yolkos/yolk/kernel/exception"
 	"github.com/yolkos/yolk/kernel/semihosting"
 )
 
@@ -34,11 +33,6 @@ var (
 	ErrRead   = errors.New("hostrng: short read from the host's random device")
 )
 
-//go:noescape
-func hlt(op uint64, arg unsafe.Pointer) uint64
-
-func trapPC() uintptr
-
 var (
 	handle uint64
 	opened bool
@@ -56,12 +50,11 @@ func Open() error {
 	if !semihosting.Available() {
 		return ErrNoHost
 	}
-	exception.SkipIfUndefined(trapPC())
 	for i := 0; i < len(hostDevice); i++ {
 		name[i] = hostDevice[i]
 	}
 	block := [3]uint64{uint64(uintptr(unsafe.Pointer(&name[0]))), modeReadBinary, uint64(len(hostDevice))}
-	h := hlt(sysOpen, unsafe.Pointer(&block))
+	h := semihosting.Call(sysOpen, unsafe.Pointer(&block))
 	if int64(h) < 0 {
 		return ErrOpen
 	}
@@ -90,7 +83,7 @@ func Read(b []byte) error {
 func read(b []byte) error {
 	for len(b) > 0 {
 		block := [3]uint64{handle, uint64(uintptr(unsafe.Pointer(&b[0]))), uint64(len(b))}
-		left := hlt(sysRead, unsafe.Pointer(&block)) // bytes not read
+		left := semihosting.Call(sysRead, unsafe.Pointer(&block)) // bytes not read
 		if left >= uint64(len(b)) {
 			return ErrRead
 		}

@@ -28,8 +28,11 @@ const (
 //go:noescape
 func hlt(op uint64, arg unsafe.Pointer) uint64
 
+// Call makes semihosting call op with parameter block arg and returns x0;
+// ^0 if the host serves no semihosting (the HLT is then skipped).
+//
 //go:nosplit
-func call(op uint64, arg unsafe.Pointer) uint64 {
+func Call(op uint64, arg unsafe.Pointer) uint64 {
 	exception.SkipIfUndefined(TrapPC())
 	return hlt(op, arg)
 }
@@ -45,7 +48,7 @@ var probed, available bool
 //go:nosplit
 func Available() bool {
 	if !probed {
-		available = call(sysErrno, nil) != ^uint64(0)
+		available = Call(sysErrno, nil) != ^uint64(0)
 		probed = true
 	}
 	return available
@@ -58,5 +61,5 @@ func Available() bool {
 //go:nosplit
 func Exit(code int32) {
 	block := [2]uint64{adpStoppedApplicationExit, uint64(uint32(code))}
-	call(sysExit, unsafe.Pointer(&block))
+	Call(sysExit, unsafe.Pointer(&block))
 }
