@@ -8,12 +8,12 @@ need_major=9
 have_major() {
 	command -v qemu-system-aarch64 >/dev/null 2>&1 || return 1
 	local v
-	v=$(qemu-system-aarch64 --version | sed -n 's/.*version \([0-9]*\)\..*/\1/p' | head -1)
+	v=$(qemu-system-aarch64 --version | sed -n 's/.*version \([0-9]*\)\..*/\1/p' | sed -n 1p)
 	[ -n "$v" ] && [ "$v" -ge "$need_major" ]
 }
 
 if have_major; then
-	echo "install-qemu: $(qemu-system-aarch64 --version | head -1)"
+	echo "install-qemu: $(qemu-system-aarch64 --version | sed -n 1p)"
 	exit 0
 fi
 
@@ -47,4 +47,4 @@ if ! have_major; then
 	qemu-system-aarch64 --version >&2 || true
 	exit 1
 fi
-echo "install-qemu: $(qemu-system-aarch64 --version | head -1)"
+echo "install-qemu: $(qemu-system-aarch64 --version | sed -n 1p)"

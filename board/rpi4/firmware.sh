@@ -49,7 +49,7 @@ fetch_one() { # fetch_one NAME SUM SOURCE
 			x=$(mktemp -d)
 			dpkg-deb -x "$FIRMWARE_DEB" "$x" || { rm -rf "$x" "$tmp"; die "cannot unpack $FIRMWARE_DEB"; }
 			local f
-			f=$(find "$x" -name "$name" -type f | head -n 1)
+			f=$(find "$x" -name "$name" -type f -print -quit)
 			[ -n "$f" ] || { rm -rf "$x" "$tmp"; die "$FIRMWARE_DEB has no $name"; }
 			cp "$f" "$tmp"
 			rm -rf "$x"
