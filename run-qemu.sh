@@ -231,6 +231,8 @@ qargs=(-M "$mopt" -cpu max)
 [ -z "$mem" ] || qargs+=(-m "$mem")
 qargs+=(-nographic -monitor none -serial "$serial" -semihosting -no-reboot
 	-kernel "$elf" -append "$cmdline")
+# yolk's virtio drivers speak the modern (version 2) virtio-mmio transport.
+qargs+=(-global virtio-mmio.force-legacy=false)
 if [ "$net" = 1 ]; then
 	netdev=user,id=n0
 	read -r -a fwds <<<"${YOLK_HOSTFWD-tcp:127.0.0.1:8080-:80}"

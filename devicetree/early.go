@@ -375,7 +375,7 @@ func earlyReg(blob unsafe.Pointer, n, root, bus *earlyNode) (base, size uint64, 
 // among its children and grandchildren, translated through one bus.
 //
 //go:nosplit
-func earlyFind(blob unsafe.Pointer, memory bool, compat string) (base, size uint64, ok bool) {
+func earlyFind(blob unsafe.Pointer, memory bool, compat string, skip int) (base, size uint64, ok bool) {
 	h, ok := earlyHeaderOf(blob)
 	if !ok {
 		return 0, 0, false
@@ -402,7 +402,10 @@ func earlyFind(blob unsafe.Pointer, memory bool, compat string) (base, size uint
 				if !top.decided {
 					top.decided = true
 					if base, size, ok = earlyReg(blob, &top, &root, nil); top.match && ok {
-						return base, size, true
+						if skip == 0 {
+							return base, size, true
+						}
+						skip--
 					}
 				}
 				sub.reset()
@@ -424,13 +427,19 @@ func earlyFind(blob unsafe.Pointer, memory bool, compat string) (base, size uint
 				if !top.decided {
 					top.decided = true
 					if base, size, ok = earlyReg(blob, &top, &root, nil); top.match && ok {
-						return base, size, true
+						if skip == 0 {
+							return base, size, true
+						}
+						skip--
 					}
 				}
 			case 3:
 				if !memory {
 					if base, size, ok = earlyReg(blob, &sub, &root, &top); sub.match && ok {
-						return base, size, true
+						if skip == 0 {
+							return base, size, true
+						}
+						skip--
 					}
 				}
 			}
@@ -447,7 +456,7 @@ func earlyFind(blob unsafe.Pointer, memory bool, compat string) (base, size uint
 //
 //go:nosplit
 func EarlyMemory(blob unsafe.Pointer) (base, size uint64, ok bool) {
-	return earlyFind(blob, true, "")
+	return earlyFind(blob, true, "", 0)
 }
 
 // EarlyCompatibleReg returns the first reg address of the first node whose
@@ -457,6 +466,15 @@ func EarlyMemory(blob unsafe.Pointer) (base, size uint64, ok bool) {
 //
 //go:nosplit
 func EarlyCompatibleReg(blob unsafe.Pointer, compatible string) (base uint64, ok bool) {
-	base, _, ok = earlyFind(blob, false, compatible)
+	base, _, ok = earlyFind(blob, false, compatible, 0)
+	return base, ok
+}
+
+// EarlyCompatibleRegN is EarlyCompatibleReg for the n-th such node (from
+// 0, in document order), e.g. each of QEMU virt's virtio,mmio slots.
+//
+//go:nosplit
+func EarlyCompatibleRegN(blob unsafe.Pointer, compatible string, n int) (base uint64, ok bool) {
+	base, _, ok = earlyFind(blob, false, compatible, n)
 	return base, ok
 }

@@ -261,3 +261,28 @@ func TestEarlyAllocs(t *testing.T) {
 		t.Errorf("early reader allocates %v times per run", n)
 	}
 }
+
+// EarlyCompatibleRegN walks the same nodes, in the same order, as the
+// full parser's list of virtio-mmio transports.
+func TestEarlyCompatibleRegN(t *testing.T) {
+	for _, fx := range fixtures {
+		blob := readFixture(t, fx.file)
+		tree, err := Parse(blob)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := tree.Machine()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := guardedCopy(t, blob)
+		for i, d := range m.VirtioMMIO {
+			if b, ok := EarlyCompatibleRegN(p, "virtio,mmio", i); !ok || b != d.Reg.Base {
+				t.Fatalf("%s: EarlyCompatibleRegN(%d) = %#x, %v; want %#x", fx.file, i, b, ok, d.Reg.Base)
+			}
+		}
+		if b, ok := EarlyCompatibleRegN(p, "virtio,mmio", len(m.VirtioMMIO)); ok {
+			t.Fatalf("%s: node %d past the last found at %#x", fx.file, len(m.VirtioMMIO), b)
+		}
+	}
+}

@@ -211,6 +211,27 @@ func TestNoEntropySourceIsRefused(t *testing.T) {
 	}
 }
 
+// Without RNDR, a virtio entropy device is the source: crypto/rand works
+// and two reads differ.
+func TestVirtioRNGEntropy(t *testing.T) {
+	r := boot(t, qemutest.Options{Env: []string{"QEMU_EXTRA=-cpu cortex-a72 -device virtio-rng-device"}}, "random")
+	expectExit(t, r, 0)
+	m := regexp.MustCompile(`entropy from (\S+): ([0-9a-f]{64}) ([0-9a-f]{64})`).FindStringSubmatch(r.Output)
+	if m == nil {
+		t.Fatalf("no entropy line:\n%s", r.Output)
+	}
+	if m[1] != "virtio-rng" {
+		t.Errorf("entropy from %s, want virtio-rng", m[1])
+	}
+	if m[2] == m[3] || m[2] == strings.Repeat("0", 64) {
+		t.Errorf("two reads gave %s and %s", m[2], m[3])
+	}
+	// With RNDR, RNDR stays the source.
+	r = boot(t, qemutest.Options{Env: []string{"QEMU_EXTRA=-device virtio-rng-device"}}, "random")
+	expectExit(t, r, 0)
+	expect(t, r, "entropy from RNDR")
+}
+
 // yolk.* settings are read in hwinit1, before package initialisers: valid
 // ones boot, invalid ones stop with a message naming them.
 func TestYolkBootargs(t *testing.T) {

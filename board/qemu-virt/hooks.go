@@ -9,6 +9,7 @@ import (
 	"github.com/yolkos/yolk/boot"
 	"github.com/yolkos/yolk/devicetree"
 	"github.com/yolkos/yolk/drivers/pl031"
+	virtiorng "github.com/yolkos/yolk/drivers/virtio/rng"
 	"github.com/yolkos/yolk/kernel/cpu"
 	"github.com/yolkos/yolk/kernel/psci"
 	"github.com/yolkos/yolk/kernel/semihosting"
@@ -29,8 +30,16 @@ func hwinit0() {
 
 	// The runtime seeds its hash functions and the heap layout from
 	// GetRandomData during schedinit: without a real source, stop.
+	// RNDR when the CPU has it, else a virtio entropy device.
 	if !cpu.HasRNG() {
-		halt("no entropy source: the CPU lacks FEAT_RNG (RNDR) and no virtio-rng driver is present; run QEMU with -cpu max")
+		dtb := unsafe.Pointer(info.DTB)
+		fail := entropy.Find(func(i int) (uintptr, bool) {
+			b, ok := devicetree.EarlyCompatibleRegN(dtb, "virtio,mmio", i)
+			return uintptr(b), ok
+		})
+		if fail != "" {
+			halt2("no entropy source: the CPU lacks FEAT_RNG (RNDR) and there is ", fail, "; run QEMU with -cpu max or -device virtio-rng-device")
+		}
 	}
 	// The wall clock comes from the PL031 before the runtime reads the
 	// time for the first time, so the monotonic clock never jumps.
@@ -39,10 +48,29 @@ func hwinit0() {
 	}
 }
 
+// entropy is the virtio entropy device, when RNDR is missing.
+var entropy virtiorng.RNG
+
+// EntropySource names where random numbers come from.
+func EntropySource() string {
+	if entropy.Ready() {
+		return "virtio-rng"
+	}
+	return "RNDR"
+}
+
 //go:nosplit
-func halt(msg string) {
-	for i := 0; i < len(msg); i++ {
-		printk(msg[i])
+func halt(msg string) { halt2(msg, "", "") }
+
+// halt2 prints its parts (no allocation: it runs before the heap) and
+// exits with status 70.
+//
+//go:nosplit
+func halt2(a, b, c string) {
+	for _, msg := range [3]string{a, b, c} {
+		for i := 0; i < len(msg); i++ {
+			printk(msg[i])
+		}
 	}
 	printk('\n')
 	exit(70)
@@ -63,6 +91,12 @@ func initRNG() {}
 //go:linkname getRandomData runtime/goos.GetRandomData
 //go:nosplit
 func getRandomData(b []byte) {
+	if entropy.Ready() {
+		if fail := entropy.Read(b); fail != "" {
+			halt2("entropy source failed: ", fail, "")
+		}
+		return
+	}
 	for i := 0; i < len(b); {
 		v, ok := cpu.Random()
 		if !ok {

@@ -79,6 +79,7 @@ func Banner() string {
 	fmt.Fprintf(&b, "  gic:    GICv%d\n", Machine.GIC.Version)
 	fmt.Fprintf(&b, "  ram:    %d MiB at %#x\n", info.RAMSize>>20, info.RAMBase)
 	fmt.Fprintf(&b, "  timer:  %d Hz\n", timer.Frequency())
+	fmt.Fprintf(&b, "  random: %s\n", EntropySource())
 	fmt.Fprintf(&b, "  boot:   %.3f ms to main\n", ms)
 	return b.String()
 }

@@ -6,13 +6,14 @@
 package main
 
 import (
+	"crypto/rand"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
 	"unsafe"
 
-	_ "github.com/yolkos/yolk/board/qemu-virt"
+	qemuvirt "github.com/yolkos/yolk/board/qemu-virt"
 )
 
 // undefined executes UDF #0 (guest_arm64.s).
@@ -33,6 +34,11 @@ func main() {
 			}
 		}
 		fmt.Printf("env=%q\n", env)
+	case "random":
+		var a, b [32]byte
+		rand.Read(a[:])
+		rand.Read(b[:])
+		fmt.Printf("entropy from %s: %x %x\n", qemuvirt.EntropySource(), a, b)
 	case "exit":
 		code, _ := strconv.Atoi(os.Args[2])
 		fmt.Println("exiting with", code)
