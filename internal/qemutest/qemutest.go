@@ -96,13 +96,19 @@ func (r Result) TimedOut() bool {
 // which stops QEMU). When the test fails, the output is logged.
 func Run(t testing.TB, elf string, opts Options, args ...string) Result {
 	t.Helper()
+	script, argv := command(t, elf, opts, args)
+	return runScript(t, script, argv, opts)
+}
+
+// command returns the script and its arguments that boot elf with args.
+func command(t testing.TB, elf string, opts Options, args []string) (string, []string) {
+	t.Helper()
 	script := opts.Script
 	if script == "" {
 		script = Script(t)
 	}
 	argv := append(opts.Args(), "--", elf)
-	argv = append(argv, args...)
-	return runScript(t, script, argv, opts)
+	return script, append(argv, args...)
 }
 
 func runScript(t testing.TB, script string, argv []string, opts Options) Result {

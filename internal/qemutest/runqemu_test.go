@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -87,12 +88,14 @@ func (f *fake) pid() int {
 }
 
 // want is the QEMU argv that the script should produce: -M machine, then
-// mid (-smp/-m), the fixed options, -append cmdline, and tail.
+// mid (-smp/-m), the fixed options, -append cmdline, the modern
+// virtio-mmio transport, and tail.
 func (f *fake) want(machine string, mid []string, cmdline string, tail ...string) []string {
 	w := []string{"-M", machine, "-cpu", "max"}
 	w = append(w, mid...)
 	w = append(w, "-nographic", "-monitor", "none", "-serial", "stdio",
-		"-semihosting", "-no-reboot", "-kernel", f.elf, "-append", cmdline)
+		"-semihosting", "-no-reboot", "-kernel", f.elf, "-append", cmdline,
+		"-global", "virtio-mmio.force-legacy=false")
 	return append(w, tail...)
 }
 
@@ -236,8 +239,10 @@ func TestCmdlineLength(t *testing.T) {
 	// 1000 + 1 + 1000 + 1 + 46 = 2048 bytes: allowed.
 	ok := []string{long, long, strings.Repeat("y", 46)}
 	expectExit(t, f.run(f.opts(), append([]string{f.elf}, ok...)...), 0, "")
-	if got := f.argv(); len(got) == 0 || len(got[len(got)-1]) != 2048 {
-		t.Errorf("want a 2048-byte -append value, got argv %d long", len(got))
+	got := f.argv()
+	i := slices.Index(got, "-append")
+	if i < 0 || i+1 >= len(got) || len(got[i+1]) != 2048 {
+		t.Errorf("want a 2048-byte -append value, got argv %q", got)
 	}
 
 	f = newFake(t)
