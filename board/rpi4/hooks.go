@@ -60,22 +60,17 @@ var (
 // UART clock the firmware reports, and the entropy source the runtime
 // seeds itself from.
 //
+// Everything here is nosplit, so the linker bounds the deepest chain of
+// frames (this one's, the step's and the early device tree reader's).
+// Each step is its own function, not inlined here, so that their locals
+// never add up in one frame.
+//
 //go:linkname hwinit0 runtime/goos.Hwinit0
 //go:nosplit
 func hwinit0() {
-	info := boot.BootInfo()
-	console.Base = uintptr(info.UART)
+	console.Base = uintptr(boot.BootInfo().UART)
 	goos.Exit = exit
-
-	size, ok := devicetree.EarlyTotalSize(unsafe.Pointer(info.DTB))
-	if !ok || size > dtbMax {
-		halt("yolk: the device tree is larger than the 256 KiB yolk keeps of it")
-	}
-	for off := uintptr(0); off < uintptr(size+3)&^3; off += 4 {
-		*(*uint32)(unsafe.Add(unsafe.Pointer(&dtbCopy[0]), off)) = *(*uint32)(unsafe.Pointer(info.DTB + off))
-	}
-	dtbFrom, dtbSize = info.DTB, size
-	dtbAddr = uintptr(unsafe.Pointer(&dtbCopy[0]))
+	saveDTB()
 	blob := unsafe.Pointer(dtbAddr)
 
 	count := cpu.Counter
@@ -83,8 +78,35 @@ func hwinit0() {
 	mailbox.Clock.Count, mailbox.Clock.Hz = count, hz
 	rng200.Clock.Count, rng200.Clock.Hz = count, hz
 
-	// UART0 on the header's pins 8 and 10 (GPIO 14 TXD0, 15 RXD0, ALT0):
-	// the firmware gives them to the mini UART unless told otherwise.
+	initUARTPins(blob)
+	initUARTClock(blob)
+	initEntropy(blob)
+}
+
+// saveDTB copies the device tree the loader left in RAM into dtbCopy.
+//
+//go:nosplit
+//go:noinline
+func saveDTB() {
+	from := boot.BootInfo().DTB
+	size, ok := devicetree.EarlyTotalSize(unsafe.Pointer(from))
+	if !ok || size > dtbMax {
+		halt("yolk: the device tree is larger than the 256 KiB yolk keeps of it")
+	}
+	for off := uintptr(0); off < uintptr(size+3)&^3; off += 4 {
+		*(*uint32)(unsafe.Add(unsafe.Pointer(&dtbCopy[0]), off)) = *(*uint32)(unsafe.Pointer(from + off))
+	}
+	dtbFrom, dtbSize = from, size
+	dtbAddr = uintptr(unsafe.Pointer(&dtbCopy[0]))
+}
+
+// initUARTPins routes UART0 to the header's pins 8 and 10 (GPIO 14 TXD0,
+// 15 RXD0, ALT0): the firmware gives them to the mini UART unless told
+// otherwise.
+//
+//go:nosplit
+//go:noinline
+func initUARTPins(blob unsafe.Pointer) {
 	if base, ok := devicetree.EarlyCompatibleReg(blob, "brcm,bcm2711-gpio"); ok {
 		GPIO.Base = uintptr(base)
 		GPIO.SetPull(14, gpio.PullNone)
@@ -93,6 +115,14 @@ func hwinit0() {
 		GPIO.SetFunction(15, gpio.Alt0)
 		gpioUART = true
 	}
+}
+
+// initUARTClock asks the firmware for the UART's reference clock and sets
+// the console's baud rate from it.
+//
+//go:nosplit
+//go:noinline
+func initUARTClock(blob unsafe.Pointer) {
 	if base, ok := devicetree.EarlyCompatibleReg(blob, "brcm,bcm2835-mbox"); ok {
 		Firmware.Base = uintptr(base)
 		var r [2]uint32
@@ -102,7 +132,13 @@ func hwinit0() {
 			console.Init(uartHz, Baud)
 		}
 	}
+}
 
+// initEntropy chooses the entropy source, best first.
+//
+//go:nosplit
+//go:noinline
+func initEntropy(blob unsafe.Pointer) {
 	if base, ok := devicetree.EarlyCompatibleReg(blob, "brcm,bcm2711-rng200"); ok {
 		rng.Base = uintptr(base)
 		rng.Init()

@@ -109,13 +109,22 @@ type result struct {
 	Elapsed  time.Duration
 }
 
+// bootLimit is how long boot lets QEMU run.
+const bootLimit = 120 * time.Second
+
 // boot runs img under QEMU's raspi4b with the kernel command line args.
 func boot(t *testing.T, img string, args ...string) result {
+	t.Helper()
+	return bootWithin(t, bootLimit, img, args...)
+}
+
+// bootWithin is boot with another limit for the QEMU run.
+func bootWithin(t *testing.T, limit time.Duration, img string, args ...string) result {
 	t.Helper()
 	if _, err := exec.LookPath("qemu-system-aarch64"); err != nil {
 		t.Fatalf("qemu-system-aarch64 is needed (bash .ci/install-qemu.sh): %v", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "qemu-system-aarch64", "-M", "raspi4b", "-dtb", dtb, "-kernel", img,
 		"-nographic", "-monitor", "none", "-serial", "stdio", "-semihosting", "-no-reboot",
