@@ -60,12 +60,14 @@
 // goroutine on a channel. Handlers cannot touch runtime state, so the
 // channel send happens in Idle, on the M's g0 with its P (where the
 // runtime allows it), as a non-blocking send: Idle runs whenever a core
-// has nothing else to do, and every Signal wakes a sleeping core. A
-// goroutine that starts waiting while every core is busy also waits on a
-// timer of one quantum and checks again (the busy core's scheduler runs
-// expired timers when the tick preempts its goroutine), so delivery under
-// full load takes at most about a quantum and a tick; a waiter that
-// started while some core slept relies on that core.
+// has nothing else to do, and every Signal wakes a sleeping core. A signal
+// can still find no core asleep (all busy), so a waiter also waits on a
+// timer and checks again: one quantum while the system is busy (goroutines
+// queued behind it, or no other core asleep; the busy core's scheduler
+// runs expired timers when the tick preempts its goroutine), 200 ms
+// otherwise. Delivery under full load takes about a quantum and a tick;
+// when the load starts after the waiter looked, up to 200 ms once. An idle
+// system pays five timer wake-ups a second per waiter, not a hundred.
 //
 // The runtime offsets this relies on are in runtime.go, pinned to
 // tamago-go1.26.0 and checked by the tests under QEMU.

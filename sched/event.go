@@ -3,6 +3,7 @@
 package sched
 
 import (
+	"github.com/yolkos/yolk/kernel/cpu"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,11 +50,18 @@ func (e *Event) Signal() {
 	wakeSleepers(1)
 }
 
+// idleFallback is how often a waiter checks for undelivered signals
+// while the system is not busy (see Wait).
+const idleFallback = 200 * time.Millisecond
+
 // Wait blocks until a signal is available and consumes it. Signals are
-// delivered by a core in Idle; while no core sleeps (all busy), the wait
-// also ends after a quantum, when the busy core's scheduler, preempted by
-// the tick, runs its timers, and Wait checks again: delivery under full
-// load takes at most about one quantum plus one tick.
+// delivered by a core in Idle. A signal that arrives while no core sleeps
+// waits for one to go idle, or for the waiter's own timer: one quantum
+// while the system is busy (other goroutines queued here, or no other core
+// asleep), idleFallback otherwise. The busy core's scheduler runs expired
+// timers when the tick preempts its goroutine, so under full load delivery
+// takes about a quantum and a tick; when load starts after the waiter
+// checked, at most idleFallback more.
 func (e *Event) Wait() {
 	var t *time.Timer
 	defer func() {
@@ -62,14 +70,14 @@ func (e *Event) Wait() {
 		}
 	}()
 	for !e.take() {
-		if anySleeping() {
-			<-e.ready
-			continue
+		d := idleFallback
+		if busy() {
+			d = time.Duration(quantumNanos)
 		}
 		if t == nil {
-			t = time.NewTimer(time.Duration(quantumNanos))
+			t = time.NewTimer(d)
 		} else {
-			t.Reset(time.Duration(quantumNanos))
+			t.Reset(d)
 		}
 		select {
 		case <-e.ready:
@@ -78,15 +86,21 @@ func (e *Event) Wait() {
 	}
 }
 
-// anySleeping reports whether some core is asleep in Idle (and so will
-// deliver events when woken).
-func anySleeping() bool {
-	for i := 0; i < int(ncores.Load()); i++ {
-		if cores[i].sleeping.Load() != 0 {
-			return true
+// busy reports whether a signal could find no core to deliver it soon:
+// goroutines are queued behind the caller, or (with several cores) no
+// other core sleeps.
+func busy() bool {
+	if queued(goroutineP(currentG())) {
+		return true
+	}
+	self := cpu.Index()
+	n := int(ncores.Load())
+	for i := 0; i < n; i++ {
+		if i != self && cores[i].sleeping.Load() != 0 {
+			return false
 		}
 	}
-	return false
+	return n > 1
 }
 
 // Pending is the number of signals not yet consumed.

@@ -35,6 +35,9 @@ func setNumCPU(n int32)
 // schedAddr is the address of runtime.sched (runtime_arm64.s).
 func schedAddr() uintptr
 
+// currentG is the running goroutine's g (the g register).
+func currentG() uintptr
+
 //go:nosplit
 func load(a uintptr) uintptr { return *(*uintptr)(unsafe.Pointer(a)) }
 

@@ -7,6 +7,12 @@ TEXT ·schedAddr(SB),NOSPLIT,$0-8
 	MOVD	R0, ret+0(FP)
 	RET
 
+// func currentG() uintptr
+TEXT ·currentG(SB),NOSPLIT,$0-8
+	MOVD	g, R0
+	MOVD	R0, ret+0(FP)
+	RET
+
 // func enterM(sp, gp, fn, excTop uintptr)
 // Leaves the exception stack for good: SP_EL1 is reset to its top, the
 // core switches to SP_EL0 = sp, g = gp, and jumps to the M's entry (mstart)
