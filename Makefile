@@ -41,8 +41,12 @@ $(BUILD)/yolk.elf: toolchain FORCE
 
 FORCE:
 
+# The demo's servers are forwarded to the host: http://localhost:8080/,
+# https://localhost:8443/, TCP and UDP echo on localhost:8007.
+HOSTFWD ?= tcp:127.0.0.1:8080-:80 tcp:127.0.0.1:8443-:443 tcp:127.0.0.1:8007-:7 udp:127.0.0.1:8007-:7
+
 qemu: $(BUILD)/yolk.elf
-	$(RUN_QEMU) -smp $(SMP) -m $(MEM) -timeout 0 $(BUILD)/yolk.elf
+	YOLK_HOSTFWD="$(HOSTFWD)" $(RUN_QEMU) -smp $(SMP) -m $(MEM) -net -timeout 0 $(BUILD)/yolk.elf
 
 test: test-host test-qemu
 
@@ -51,7 +55,9 @@ test-host: toolchain
 	# MMIO and page tables turn physical addresses into pointers by design.
 	go vet -unsafeptr=false ./...
 	$(TARGET_ENV) $(TAMAGO) vet -unsafeptr=false ./...
-	go test ./...
+	# -p 1: packages that boot QEMU (test/, test/rpi4) one at a time, so a
+	# saturated host does not make QEMU's user network drop connections.
+	YOLK_LONG=1 go test -p 1 ./...
 
 # Target tests: each package's tests built for the board and run in QEMU
 # (2 cores, GICv2, full-length tests: yolk.long=1 reaches the guest's

@@ -25,6 +25,7 @@ func TestMain(m *testing.M) {
 func runWithGuest(m *testing.M) int {
 	tb := &mainTB{}
 	guest = qemutest.Build(tb, "./test/guest")
+	demoELF = qemutest.Build(tb, "./cmd/demo")
 	defer os.RemoveAll(tb.dir)
 	return m.Run()
 }

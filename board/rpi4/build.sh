@@ -31,10 +31,11 @@ mkdir -p "$out/overlay" "$out/sd"
 out=$(cd "$out" && pwd)
 appdir=$(cd "$app" && pwd)
 
-# The overlay: every file of APP that imports board/qemu-virt, with that
-# import pointing at board/rpi4.
-virt='"github.com/yolkos/yolk/board/qemu-virt"'
-pi='"github.com/yolkos/yolk/board/rpi4"'
+# The overlay: every file of APP that imports board/qemu-virt or one of its
+# packages (board/qemu-virt/network), with those imports pointing at
+# board/rpi4's.
+virt='"github.com/yolkos/yolk/board/qemu-virt'
+pi='"github.com/yolkos/yolk/board/rpi4'
 json='{"Replace":{'
 sep=
 for f in "$appdir"/*.go; do

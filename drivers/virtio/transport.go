@@ -93,7 +93,7 @@ func (t *Transport) read(off uintptr) uint32 {
 }
 
 func (t *Transport) write(off uintptr, v uint32) {
-	atomic.StoreUint32((*uint32)(unsafe.Pointer(t.Base + off)), v)
+	atomic.StoreUint32((*uint32)(unsafe.Pointer(t.Base+off)), v)
 }
 
 // Probe identifies the device behind the transport: its device ID, or an

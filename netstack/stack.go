@@ -1,0 +1,320 @@
+// Package netstack puts gVisor's TCP/IP stack (gvisor.dev/gvisor/pkg/tcpip)
+// on a yolk network device: IPv4 and IPv6, ARP and NDP, ICMP echo, TCP
+// and UDP, an address from DHCPv4 or a static configuration, and (on
+// GOOS=tamago) the standard net package's sockets through net.SocketFunc.
+//
+// It is interrupt-driven. One service goroutine sleeps in Config.Wait
+// until the device interrupts; it then collects finished transmissions
+// (waking senders that found the device full) and hands the receive work
+// to a second goroutine, which feeds the frames to the stack. The stack's
+// own waiter queues then wake exactly the goroutines blocked on the
+// connections the frames belong to. Nothing polls.
+//
+// Why gVisor: it is a complete, maintained, pure-Go stack (TCP with SACK,
+// window scaling and RACK; IPv6 with SLAAC) used in production by gVisor
+// itself and others, and its link-endpoint seam is small.
+package netstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sync"
+	"time"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/header"
+	"gvisor.dev/gvisor/pkg/tcpip/link/ethernet"
+	"gvisor.dev/gvisor/pkg/tcpip/network/arp"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/icmp"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
+
+	"github.com/yolkos/yolk/netstack/dhcp"
+)
+
+const nicID = 1
+
+// Config says how to bring the interface up.
+type Config struct {
+	NIC NIC
+	// Wait blocks until the NIC interrupts (or returns at once if it
+	// has since the last call). The service goroutine is its only caller.
+	Wait func()
+	// Static is the address and prefix; when invalid, DHCPv4 is used.
+	Static  netip.Prefix
+	Gateway netip.Addr
+	DNS     []netip.AddrPort // name servers; they override DHCP's
+	// Hostname is sent in DHCP requests.
+	Hostname string
+	// DHCPTimeout bounds the wait for a lease (default 30 s).
+	DHCPTimeout time.Duration
+	// Log receives one line per event worth telling (lease, renewal).
+	Log func(format string, args ...any)
+}
+
+// Stack is a running network stack on one NIC.
+type Stack struct {
+	S    *stack.Stack
+	link *link
+	cfg  Config
+
+	mu    sync.Mutex
+	addr  netip.Prefix
+	gw    netip.Addr
+	dns   []netip.AddrPort
+	lease *dhcp.Lease
+
+	rxKick chan struct{}
+}
+
+// Start builds the stack, starts the service goroutines and configures
+// IPv4 (statically or by DHCP, waiting for the lease) and IPv6 (link-local
+// and SLAAC from router advertisements, in the background).
+func Start(cfg Config) (*Stack, error) {
+	if cfg.NIC == nil || cfg.Wait == nil {
+		return nil, errors.New("netstack: Config needs a NIC and a Wait function")
+	}
+	if cfg.Log == nil {
+		cfg.Log = func(string, ...any) {}
+	}
+	if cfg.DHCPTimeout == 0 {
+		cfg.DHCPTimeout = 30 * time.Second
+	}
+	s := stack.New(stack.Options{
+		NetworkProtocols: []stack.NetworkProtocolFactory{
+			ipv4.NewProtocol, arp.NewProtocol,
+			ipv6.NewProtocolWithOptions(ipv6.Options{
+				AutoGenLinkLocal: true,
+				NDPConfigs:       ipv6.DefaultNDPConfigurations(),
+			}),
+		},
+		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4, icmp.NewProtocol6},
+	})
+	sack := tcpip.TCPSACKEnabled(true)
+	s.SetTransportProtocolOption(tcp.ProtocolNumber, &sack)
+	// Buffers large enough for a LAN's bandwidth-delay product.
+	s.SetTransportProtocolOption(tcp.ProtocolNumber, &tcpip.TCPReceiveBufferSizeRangeOption{Min: 4 << 10, Default: 256 << 10, Max: 4 << 20})
+	s.SetTransportProtocolOption(tcp.ProtocolNumber, &tcpip.TCPSendBufferSizeRangeOption{Min: 4 << 10, Default: 256 << 10, Max: 4 << 20})
+
+	st := &Stack{S: s, link: newLink(cfg.NIC), cfg: cfg, rxKick: make(chan struct{}, 1)}
+	go st.service()
+	go st.receive()
+	if err := s.CreateNIC(nicID, ethernet.New(st.link)); err != nil {
+		return nil, fmt.Errorf("netstack: creating the NIC: %v", err)
+	}
+
+	if cfg.Static.IsValid() {
+		if err := st.configure(cfg.Static, cfg.Gateway, cfg.DNS); err != nil {
+			return nil, err
+		}
+		return st, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.DHCPTimeout)
+	defer cancel()
+	l, err := st.dhcpClient().Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("netstack: no IPv4 address: %w (set ip= gw= dns= for a static one)", err)
+	}
+	var dns []netip.AddrPort
+	for _, a := range l.DNS {
+		dns = append(dns, netip.AddrPortFrom(a, 53))
+	}
+	if len(cfg.DNS) > 0 {
+		dns = cfg.DNS
+	}
+	if err := st.configure(l.Addr, l.Router, dns); err != nil {
+		return nil, err
+	}
+	st.mu.Lock()
+	st.lease = &l
+	st.mu.Unlock()
+	cfg.Log("dhcp: %v from %v, router %v, dns %v, lease %v", l.Addr, l.Server, l.Router, dns, l.LeaseTime)
+	go st.renew(l)
+	return st, nil
+}
+
+// service waits for the NIC's interrupts. It frees transmit buffers itself
+// (a sender blocked on a full NIC may be the receive goroutine, inside
+// the stack) and passes receiving on.
+func (st *Stack) service() {
+	for {
+		st.cfg.Wait()
+		if err := st.cfg.NIC.Reclaim(); err != nil {
+			st.cfg.Log("netstack: transmit queue: %v", err)
+		}
+		st.link.reclaimed()
+		select {
+		case st.rxKick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (st *Stack) receive() {
+	for range st.rxKick {
+		if _, err := st.cfg.NIC.Receive(st.link.deliver); err != nil {
+			st.cfg.Log("netstack: receive queue: %v", err)
+			return
+		}
+	}
+}
+
+func (st *Stack) dhcpClient() *dhcp.Client {
+	recv := make(chan []byte, 8)
+	tap := func(frame []byte) bool {
+		if !dhcp.IsReply(frame) {
+			return false
+		}
+		select {
+		case recv <- append([]byte(nil), frame...):
+		default:
+		}
+		return true
+	}
+	st.link.tap.Store(&tap)
+	return &dhcp.Client{
+		MAC:      st.cfg.NIC.HardwareAddr(),
+		Hostname: st.cfg.Hostname,
+		Send:     func(frame []byte) error { return st.link.send([][]byte{frame}) },
+		Recv:     recv,
+	}
+}
+
+// renew keeps the lease: a REQUEST at T1, again until the lease ends.
+func (st *Stack) renew(l dhcp.Lease) {
+	for {
+		wait := l.T1
+		if wait <= 0 {
+			return
+		}
+		time.Sleep(wait)
+		ctx, cancel := context.WithTimeout(context.Background(), l.T2-l.T1+time.Second)
+		nl, err := st.dhcpClient().Renew(ctx, l)
+		cancel()
+		if err != nil {
+			st.cfg.Log("dhcp: renewing %v: %v", l.Addr, err)
+			continue
+		}
+		if nl.Addr != l.Addr {
+			st.cfg.Log("dhcp: the server moved us from %v to %v; keeping the old address for open connections", l.Addr, nl.Addr)
+		}
+		l = nl
+		st.mu.Lock()
+		st.lease = &nl
+		st.mu.Unlock()
+	}
+}
+
+// configure sets the IPv4 address, the routes (subnet, default gateway,
+// and IPv6 on-link and default through the NIC) and the name servers.
+func (st *Stack) configure(addr netip.Prefix, gw netip.Addr, dns []netip.AddrPort) error {
+	if !addr.Addr().Is4() {
+		return fmt.Errorf("netstack: %v is not an IPv4 address", addr)
+	}
+	pa := tcpip.ProtocolAddress{
+		Protocol: ipv4.ProtocolNumber,
+		AddressWithPrefix: tcpip.AddressWithPrefix{
+			Address:   tcpip.AddrFrom4(addr.Addr().As4()),
+			PrefixLen: addr.Bits(),
+		},
+	}
+	if err := st.S.AddProtocolAddress(nicID, pa, stack.AddressProperties{}); err != nil {
+		return fmt.Errorf("netstack: adding %v: %v", addr, err)
+	}
+	subnet := pa.AddressWithPrefix.Subnet()
+	routes := []tcpip.Route{{Destination: subnet, NIC: nicID}}
+	if gw.IsValid() {
+		if !gw.Is4() || !addr.Masked().Contains(gw) {
+			return fmt.Errorf("netstack: gateway %v is not on %v", gw, addr.Masked())
+		}
+		routes = append(routes, tcpip.Route{Destination: header.IPv4EmptySubnet, Gateway: tcpip.AddrFrom4(gw.As4()), NIC: nicID})
+	}
+	routes = append(routes, tcpip.Route{Destination: header.IPv6EmptySubnet, NIC: nicID})
+	st.S.SetRouteTable(routes)
+	st.mu.Lock()
+	st.addr, st.gw, st.dns = addr, gw, dns
+	st.mu.Unlock()
+	setNameservers(dns)
+	return nil
+}
+
+// Info is the interface's configuration.
+type Info struct {
+	Addr    netip.Prefix
+	Gateway netip.Addr
+	DNS     []netip.AddrPort
+	IPv6    []netip.Prefix
+	DHCP    *dhcp.Lease // nil for a static address
+	Drops   uint64      // frames the link layer dropped
+}
+
+// Info returns the current configuration.
+func (st *Stack) Info() Info {
+	st.mu.Lock()
+	i := Info{Addr: st.addr, Gateway: st.gw, DNS: st.dns, DHCP: st.lease, Drops: st.link.drops.Load()}
+	st.mu.Unlock()
+	for _, pa := range st.S.AllAddresses()[nicID] {
+		if pa.Protocol == ipv6.ProtocolNumber {
+			a := netip.AddrFrom16(pa.AddressWithPrefix.Address.As16())
+			i.IPv6 = append(i.IPv6, netip.PrefixFrom(a, pa.AddressWithPrefix.PrefixLen))
+		}
+	}
+	return i
+}
+
+// ParseStatic reads a static configuration from the boot arguments'
+// form: ip=ADDR/BITS, gw=ADDR, dns=ADDR[:PORT][,ADDR[:PORT]...] (port 53
+// unless given). An empty ip means DHCP; gw and dns then override what the
+// lease says about them.
+func ParseStatic(ip, gw, dns string) (addr netip.Prefix, gateway netip.Addr, servers []netip.AddrPort, err error) {
+	if ip != "" {
+		if addr, err = netip.ParsePrefix(ip); err != nil {
+			return addr, gateway, nil, fmt.Errorf("ip=%s: want ADDRESS/PREFIXLEN, e.g. 10.0.2.15/24", ip)
+		}
+		if !addr.Addr().Is4() {
+			return addr, gateway, nil, fmt.Errorf("ip=%s: an IPv4 address is needed (IPv6 configures itself)", ip)
+		}
+	}
+	if gw != "" {
+		if gateway, err = netip.ParseAddr(gw); err != nil || !gateway.Is4() {
+			return addr, gateway, nil, fmt.Errorf("gw=%s: want an IPv4 address", gw)
+		}
+		if addr.IsValid() && !addr.Masked().Contains(gateway) {
+			return addr, gateway, nil, fmt.Errorf("gw=%s is not on ip=%s's network", gw, ip)
+		}
+	}
+	if dns != "" {
+		for _, s := range splitComma(dns) {
+			ap, err := netip.ParseAddrPort(s)
+			if err != nil {
+				a, err2 := netip.ParseAddr(s)
+				if err2 != nil {
+					return addr, gateway, nil, fmt.Errorf("dns=%s: %q is not an address or address:port", dns, s)
+				}
+				ap = netip.AddrPortFrom(a, 53)
+			}
+			servers = append(servers, ap)
+		}
+	}
+	return addr, gateway, servers, nil
+}
+
+func splitComma(s string) []string {
+	var out []string
+	for start := 0; start <= len(s); {
+		end := start
+		for end < len(s) && s[end] != ',' {
+			end++
+		}
+		if end > start {
+			out = append(out, s[start:end])
+		}
+		start = end + 1
+	}
+	return out
+}
