@@ -4,10 +4,12 @@
 // repetition of each row named by its arguments, DONE last, then it
 // ends the machine.
 //
-//	guest [-quick] [-idle 10s] row...
+//	guest [-quick] [-idle 10s] [-http :80 -echo :7 -ip 10.0.2.15/24 -gw 10.0.2.2 -serve 0] row...
 //
 // Rows: spawn, pingpong_same, pingpong_cross, parallel, sleep, timers, gc,
-// idle, boot (nothing: boot time only). On Linux it also runs as an
+// idle, boot (nothing: boot time only), netserve (start networking, serve
+// HTTP and TCP echo until the host asks it to stop; the host measures, see
+// net.go; only built with -tags benchnet). On Linux it also runs as an
 // ordinary process, which the harness's tests use.
 package main
 
@@ -39,6 +41,13 @@ var (
 	quick = config{reps: 2, spawn: 2000, pingpong: 60 * time.Millisecond, work: 100 * time.Millisecond, sleeps: 100, timers: 10000, maxSleep: 20 * time.Millisecond, gcTime: 250 * time.Millisecond}
 )
 
+// netOpts are netserve's settings.
+var netOpts struct {
+	http, echo string        // listen addresses
+	ip, gw     string        // static configuration (a guest OS's own network)
+	serve      time.Duration // 0: until POST /quit
+}
+
 var rows = map[string]func(config){
 	"boot":           func(config) {},
 	"spawn":          spawnRow,
@@ -48,6 +57,7 @@ var rows = map[string]func(config){
 	"sleep":          sleepRow,
 	"timers":         timersRow,
 	"gc":             gcRow,
+	"netserve":       func(config) { netserveRow() },
 }
 
 func main() {
@@ -56,6 +66,11 @@ func main() {
 	fs.SetOutput(os.Stdout)
 	isQuick := fs.Bool("quick", false, "fewer and shorter repetitions")
 	idle := fs.Duration("idle", 10*time.Second, "how long the idle row stays idle")
+	fs.StringVar(&netOpts.http, "http", ":80", "netserve: the HTTP server's TCP address")
+	fs.StringVar(&netOpts.echo, "echo", ":7", "netserve: the echo server's TCP address")
+	fs.StringVar(&netOpts.ip, "ip", "10.0.2.15/24", "netserve: the guest's address and prefix, when it is the machine's OS")
+	fs.StringVar(&netOpts.gw, "gw", "10.0.2.2", "netserve: its default gateway (\"\": none)")
+	fs.DurationVar(&netOpts.serve, "serve", 0, "netserve: stop serving after this long (0: when the host asks)")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		fail("args", err.Error())
 		finish()

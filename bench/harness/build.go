@@ -15,12 +15,18 @@ import (
 
 // The guest program and where the harness keeps what it builds and
 // downloads (relative to the repository root, like every path it shows).
+// The network rows boot images of their own, built with -tags benchnet
+// (see bench/guest/net.go).
 const (
-	guestPkg   = "github.com/yolkos/yolk/bench/guest"
-	buildDir   = "build/bench"
-	yolkImage  = buildDir + "/guest-yolk.elf"
-	linuxGuest = buildDir + "/guest-linux"
-	initramfs  = buildDir + "/initramfs.cpio.gz"
+	guestPkg      = "github.com/yolkos/yolk/bench/guest"
+	buildDir      = "build/bench"
+	yolkImage     = buildDir + "/guest-yolk.elf"
+	linuxGuest    = buildDir + "/guest-linux"
+	initramfs     = buildDir + "/initramfs.cpio.gz"
+	yolkNetImage  = buildDir + "/guest-yolk-net.elf"
+	linuxNetGuest = buildDir + "/guest-linux-net"
+	initramfsNet  = buildDir + "/initramfs-net.cpio.gz"
+	netTag        = "benchnet"
 )
 
 // repoRoot is the nearest directory from the working directory up that
@@ -64,22 +70,24 @@ func tamagoGo() (string, error) {
 // Both guests are linked without symbol tables and DWARF (-s -w), so the
 // size row compares code and data.
 
-// buildYolk builds the guest for board/qemu-virt as elf.
-func buildYolk(elf string) error {
+// buildYolk builds the guest for board/qemu-virt as elf, with the build
+// tags (comma-separated) if any.
+func buildYolk(elf, tags string) error {
 	gocmd, err := tamagoGo()
 	if err != nil {
 		return err
 	}
 	_, err = command([]string{"GOOS=tamago", "GOARCH=arm64", "GOOSPKG=github.com/usbarmory/tamago"},
-		gocmd, "build", "-ldflags", qemutest.LDFlags()+" -s -w", "-o", elf, guestPkg)
+		gocmd, "build", "-tags", tags, "-ldflags", qemutest.LDFlags()+" -s -w", "-o", elf, guestPkg)
 	return err
 }
 
-// buildLinux builds the guest as bin, a static linux/arm64 binary, and
-// packs it as /init into the initramfs initrd.
-func buildLinux(bin, initrd string) error {
+// buildLinux builds the guest as bin, a static linux/arm64 binary, with
+// the build tags if any, and packs it as /init into the initramfs initrd
+// with the extra entries.
+func buildLinux(bin, initrd, tags string, extra ...cpioEntry) error {
 	if _, err := command([]string{"GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0"},
-		"go", "build", "-ldflags", "-s -w", "-o", bin, guestPkg); err != nil {
+		"go", "build", "-tags", tags, "-ldflags", "-s -w", "-o", bin, guestPkg); err != nil {
 		return err
 	}
 	b, err := os.ReadFile(bin)
@@ -90,7 +98,7 @@ func buildLinux(bin, initrd string) error {
 	if err != nil {
 		return err
 	}
-	return errors.Join(writeInitramfs(f, b), f.Close())
+	return errors.Join(writeInitramfs(f, b, extra...), f.Close())
 }
 
 func fileSize(path string) int64 {

@@ -179,8 +179,8 @@ func TestQEMUArgs(t *testing.T) {
 		}
 		return tg
 	}
-	y := byKey("yolk2").qemuArgs("K", "I", []string{"-quick", "spawn"})
-	l := byKey("linux2").qemuArgs("K", "I", []string{"-quick", "spawn"})
+	y := byKey("yolk2").qemuArgs("K", "I", nil, []string{"-quick", "spawn"})
+	l := byKey("linux2").qemuArgs("K", "I", nil, []string{"-quick", "spawn"})
 	i := slices.Index(y, "-kernel")
 	if i < 0 || !slices.Equal(y[:i], l[:i]) {
 		t.Errorf("machine options differ:\n%q\n%q", y, l)
@@ -191,11 +191,28 @@ func TestQEMUArgs(t *testing.T) {
 	if got := y[len(y)-1]; got != "yolk.quiet=1 -- -quick spawn" {
 		t.Errorf("yolk -append %q", got)
 	}
-	if got := byKey("yolk2poll").qemuArgs("K", "I", []string{"idle"}); got[len(got)-1] != "yolk.quiet=1 yolk.idle=poll -- idle" {
+	if got := byKey("yolk2poll").qemuArgs("K", "I", nil, []string{"idle"}); got[len(got)-1] != "yolk.quiet=1 yolk.idle=poll -- idle" {
 		t.Errorf("yolk.idle=poll -append %q", got[len(got)-1])
 	}
 	if l[slices.Index(l, "-initrd")+1] != "I" || slices.Contains(y, "-initrd") || l[len(l)-1] != "console=ttyAMA0 quiet panic=-1 -- -quick spawn" || l[slices.Index(l, "-kernel")+1] != "K" {
 		t.Errorf("linux args %q", l)
+	}
+	// The network rows: the same machine plus a virtio-net device with the
+	// forwards, on both.
+	fwd := []hostFwd{{40001, 80}, {40002, 7}}
+	yn := byKey("yolk1").qemuArgs("K", "", fwd, []string{"netserve"})
+	ln := byKey("linux1").qemuArgs("K", "I", fwd, []string{"netserve"})
+	wantNet := "-netdev user,id=n0,hostfwd=tcp:127.0.0.1:40001-:80,hostfwd=tcp:127.0.0.1:40002-:7 -device virtio-net-device,netdev=n0 -global virtio-mmio.force-legacy=false -kernel K"
+	for _, a := range [][]string{yn, ln} {
+		if !strings.Contains(strings.Join(a, " "), wantNet) {
+			t.Errorf("network args %q", a)
+		}
+	}
+	if i := slices.Index(yn, "-kernel"); i < 0 || !slices.Equal(yn[:i], ln[:i]) {
+		t.Errorf("machine options differ:\n%q\n%q", yn, ln)
+	}
+	if strings.Contains(strings.Join(y, " "), "netdev") || strings.Contains(strings.Join(l, " "), "netdev") {
+		t.Errorf("a network device without forwards: %q %q", y, l)
 	}
 	if got := shellJoin([]string{"a", "-append", "x y", "it's", ""}); got != `a -append 'x y' 'it'\''s' ''` {
 		t.Errorf("shellJoin: %s", got)
@@ -330,20 +347,65 @@ func TestRecord(t *testing.T) {
 	if len(r.notes) != 2 || r.notes[0].kind != "skipped" || r.notes[1].kind != "failed" || !strings.Contains(r.notes[1].reason, "last output: ") {
 		t.Errorf("notes %+v", r.notes)
 	}
+
+	// A network row: the harness's measurements count, its boot time not
+	// (its image is another).
+	var rn report
+	b = &bootOut{ready: 99 * time.Millisecond, served: true}
+	feed(b, "READY boot_ns=50000000\nSERVING echo=7 http=80\nDONE")
+	b.net.add(netHTTP, "rps", 1234, 500)
+	b.net.add(netDown, "bytes", 5e6, 0)
+	b.net.errs = []string{"upload: 12 bytes, want 13"}
+	if st := record(&rn, tg, "netserve", b); !strings.HasPrefix(st, "ok, 1234 req/s") {
+		t.Errorf("status %q", st)
+	}
+	if rn.samples[tg.key]["boot_host"] != nil || rn.samples[tg.key]["boot_guest"] != nil ||
+		!slices.Equal(rn.samples[tg.key][netHTTP], []float64{1234}) || !slices.Equal(rn.samples[tg.key][netDown], []float64{5e6}) {
+		t.Errorf("samples %v", rn.samples)
+	}
+	if len(rn.notes) != 1 || rn.notes[0] != (note{tg.key, "netserve", "failed", "upload: 12 bytes, want 13"}) {
+		t.Errorf("notes %+v", rn.notes)
+	}
+	up := tableRows[slices.IndexFunc(tableRows, func(d rowDef) bool { return d.key == netUp })]
+	if c := rn.cell(tg.key, up); c != "failed" {
+		t.Errorf("upload cell %q", c)
+	}
+	// The guest could not start its network: no measurement.
+	b = &bootOut{ready: 99 * time.Millisecond}
+	feed(b, "READY\nFAIL name=netserve reason=starting the network: no eth0\nDONE")
+	if st := record(&rn, tg, "netserve", b); !strings.Contains(st, "no eth0") {
+		t.Errorf("status %q", st)
+	}
+	// Or it ended without saying why.
+	b = &bootOut{ready: 99 * time.Millisecond}
+	feed(b, "READY\nDONE")
+	if st := record(&rn, tg, "netserve", b); !strings.Contains(st, "without serving") {
+		t.Errorf("status %q", st)
+	}
 }
 
 // TestGuestOnHost runs the guest program as an ordinary process on the
 // host with every row, quick: it must follow the protocol, and produce
-// exactly the results the tables show.
+// exactly the results the tables show. The network rows run against the
+// guest built with networking, serving on the host's loopback.
 func TestGuestOnHost(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
-	bin := filepath.Join(t.TempDir(), "guest")
-	if out, err := exec.Command("go", "build", "-o", bin, "../guest").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	dir := t.TempDir()
+	bin, netBin := filepath.Join(dir, "guest"), filepath.Join(dir, "guest-net")
+	for _, b := range [][]string{{bin, ""}, {netBin, netTag}} {
+		if out, err := exec.Command("go", "build", "-tags", b[1], "-o", b[0], "../guest").CombinedOutput(); err != nil {
+			t.Fatalf("go build: %v\n%s", err, out)
+		}
 	}
-	args := append([]string{"-quick", "-idle", "0s"}, guestRows...)
+	var rows []string
+	for _, r := range guestRows {
+		if r != "netserve" {
+			rows = append(rows, r)
+		}
+	}
+	args := append([]string{"-quick", "-idle", "0s"}, rows...)
 	out, err := exec.Command(bin, args...).Output()
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
@@ -365,6 +427,44 @@ func TestGuestOnHost(t *testing.T) {
 	for _, n := range s.Skips {
 		got[n.Name] = true // pingpong_cross on a one-CPU host
 	}
+
+	// Without networking, netserve is skipped.
+	out, _ = exec.Command(bin, "netserve").Output()
+	if !strings.Contains(string(out), "SKIP name=netserve reason=this guest was built without networking") {
+		t.Errorf("netserve without networking:\n%s", out)
+	}
+	// With it, the harness measures it, quickly.
+	cfg := netConfig{reps: 2, clients: 4, window: 300 * time.Millisecond, trips: 50, msg: 64,
+		bulk: 1<<20 + 3, idle: 200 * time.Millisecond, limit: 20 * time.Second, budget: time.Minute}
+	cmd := exec.Command(netBin, "-http", "127.0.0.1:0", "-echo", "127.0.0.1:0", "-serve", "1m", "netserve")
+	b, err := runGuest(cmd, bootSpec{timeout: 2 * time.Minute, smp: 1,
+		serve: func(pid int, serving map[string]int) netOut {
+			httpAddr, echoAddr, err := serviceAddrs(serving, nil)
+			if err != nil {
+				return netOut{errs: []string{err.Error()}}
+			}
+			return runNet(cfg, pid, 1, httpAddr, echoAddr)
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := b.failureDetail(); f != "" || !b.served || len(b.net.errs) > 0 || len(b.sess.Bad)+len(b.sess.Fails) > 0 {
+		t.Fatalf("failure %q, served %v, errors %q, bad %q, fails %v", f, b.served, b.net.errs, b.sess.Bad, b.sess.Fails)
+	}
+	counts := map[string]int{}
+	for _, r := range b.net.results {
+		got[r.Name] = true
+		counts[r.Name]++
+		if r.Value <= 0 && r.Name != netIdle {
+			t.Errorf("%s = %v", r.Name, r.Value)
+		}
+	}
+	if counts[netIdle] != 1 || counts[netHTTP] != 2 || counts[netUp] != 2 {
+		t.Errorf("results per measurement %v", counts)
+	}
+	t.Logf("on the host: %s", b.net.status())
+	got["image_size_net"] = true // the harness's, like image_size
+
 	for _, d := range tableRows {
 		produced := d.guest != "" && d.guest != "idle" || d.key == "cpus" || d.key == "gomaxprocs"
 		if produced && !got[d.key] && !got[d.guest] {

@@ -25,17 +25,18 @@ const (
 )
 
 // writeInitramfs writes a gzip-compressed initramfs holding bin as /init,
-// /dev/console (the kernel opens it for init's standard streams) and the
-// mount points /proc and /sys.
-func writeInitramfs(w io.Writer, bin []byte) error {
+// /dev/console (the kernel opens it for init's standard streams), the
+// mount points /proc and /sys, and the extra entries (the network
+// modules).
+func writeInitramfs(w io.Writer, bin []byte, extra ...cpioEntry) error {
 	z := gzip.NewWriter(w)
-	err := writeCpio(z, []cpioEntry{
+	err := writeCpio(z, append([]cpioEntry{
 		{name: "dev", mode: modeDir | 0o755},
 		{name: "dev/console", mode: modeChar | 0o600, rdev: [2]uint32{5, 1}},
 		{name: "proc", mode: modeDir | 0o555},
 		{name: "sys", mode: modeDir | 0o555},
 		{name: "init", mode: modeFile | 0o755, data: bin},
-	})
+	}, extra...))
 	return errors.Join(err, z.Close())
 }
 

@@ -17,11 +17,19 @@ func TestGuestBuildsForLinux(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin, initrd := filepath.Join(dir, "guest"), filepath.Join(dir, "initramfs.cpio.gz")
-	if err := buildLinux(bin, initrd); err != nil {
+	if err := buildLinux(bin, initrd, ""); err != nil {
 		t.Fatal(err)
 	}
 	if fileSize(bin) < 1<<20 || fileSize(initrd) < 1<<18 {
 		t.Errorf("guest %d bytes, initramfs %d bytes", fileSize(bin), fileSize(initrd))
+	}
+	// With networking, and a module in the initramfs.
+	netBin, netInitrd := filepath.Join(dir, "guest-net"), filepath.Join(dir, "initramfs-net.cpio.gz")
+	if err := buildLinux(netBin, netInitrd, netTag, cpioEntry{name: "modules", mode: modeDir | 0o755}); err != nil {
+		t.Fatal(err)
+	}
+	if fileSize(netBin) <= fileSize(bin) {
+		t.Errorf("guest with networking %d bytes, without %d bytes", fileSize(netBin), fileSize(bin))
 	}
 }
 
@@ -36,7 +44,8 @@ func integration(t *testing.T) {
 // protocol from end to end.
 func bootRows(t *testing.T, tg target, kernel, initrd string) {
 	t.Helper()
-	b, err := boot(tg.qemuArgs(kernel, initrd, []string{"-quick", "-idle", "1s", "spawn", "idle"}), 2*time.Minute, time.Second, tg.smp)
+	b, err := boot(bootSpec{args: tg.qemuArgs(kernel, initrd, nil, []string{"-quick", "-idle", "1s", "spawn", "idle"}),
+		timeout: 2 * time.Minute, idleWindow: time.Second, smp: tg.smp})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +68,7 @@ func bootRows(t *testing.T, tg target, kernel, initrd string) {
 func TestIntegrationYolk(t *testing.T) {
 	integration(t)
 	elf := filepath.Join(t.TempDir(), "guest.elf")
-	if err := buildYolk(elf); err != nil {
+	if err := buildYolk(elf, ""); err != nil {
 		t.Fatal(err)
 	}
 	tg, _ := targetByKey("yolk2")
@@ -79,9 +88,70 @@ func TestIntegrationLinux(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin, initrd := filepath.Join(dir, "guest"), filepath.Join(dir, "initramfs.cpio.gz")
-	if err := buildLinux(bin, initrd); err != nil {
+	if err := buildLinux(bin, initrd, ""); err != nil {
 		t.Fatal(err)
 	}
 	tg, _ := targetByKey("linux2")
 	bootRows(t, tg, kernel, initrd)
+}
+
+// bootNet boots tg's network image with the forwards, measures it briefly
+// and checks that every measurement worked.
+func bootNet(t *testing.T, tg target, kernel, initrd string) {
+	t.Helper()
+	fwd, err := netForwards()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := netConfig{reps: 1, clients: 4, window: time.Second, trips: 50, msg: 64,
+		bulk: 1 << 20, idle: time.Second, limit: 30 * time.Second, budget: time.Minute}
+	b, err := boot(bootSpec{args: tg.qemuArgs(kernel, initrd, fwd, []string{"-ip", guestIP, "-gw", guestGW, "-serve", "2m", "netserve"}),
+		timeout: 3 * time.Minute, smp: tg.smp,
+		serve: func(pid int, serving map[string]int) netOut {
+			httpAddr, echoAddr, err := serviceAddrs(serving, fwd)
+			if err != nil {
+				return netOut{errs: []string{err.Error()}}
+			}
+			return runNet(cfg, pid, tg.smp, httpAddr, echoAddr)
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := b.failure(); f != "" || !b.served || len(b.net.errs) > 0 || len(b.net.results) != 6 {
+		t.Fatalf("failure %q, served %v, errors %q, %d results; output:\n%s", f, b.served, b.net.errs, len(b.net.results), strings.Join(b.tail, "\n"))
+	}
+	t.Logf("%s: %s", tg.label, b.net.status())
+}
+
+func TestIntegrationNetYolk(t *testing.T) {
+	integration(t)
+	elf := filepath.Join(t.TempDir(), "guest-net.elf")
+	if err := buildYolk(elf, netTag); err != nil {
+		t.Fatal(err)
+	}
+	tg, _ := targetByKey("yolk2")
+	bootNet(t, tg, elf, "")
+}
+
+func TestIntegrationNetLinux(t *testing.T) {
+	integration(t)
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kernel, modules := filepath.Join(root, kernelImage), filepath.Join(root, modulesDir)
+	if fileSize(kernel) == 0 || fileSize(filepath.Join(modules, "order")) == 0 {
+		t.Skipf("no %s or %s: run make bench once to fetch the kernel", kernelImage, modulesDir)
+	}
+	mods, err := moduleEntries(modules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	bin, initrd := filepath.Join(dir, "guest-net"), filepath.Join(dir, "initramfs-net.cpio.gz")
+	if err := buildLinux(bin, initrd, netTag, mods...); err != nil {
+		t.Fatal(err)
+	}
+	tg, _ := targetByKey("linux2")
+	bootNet(t, tg, kernel, initrd)
 }

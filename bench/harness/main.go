@@ -5,6 +5,9 @@
 //
 //	go run ./bench/harness [-quick] [-only yolk|linux] [-kernel IMAGE] [-rows a,b] [-budget 13m] [-doc FILE]
 //
+// The network rows come from the guest row netserve (-rows netserve runs
+// only them); see net.go.
+//
 // `make bench` runs it (QUICK=1 adds -quick; YOLK_BENCH_ONLY=yolk stands
 // for -only yolk). A full run writes docs/BENCHMARKS.md and
 // docs/benchmarks.svg, a quick one the same under build/bench. It exits
@@ -27,7 +30,15 @@ import (
 )
 
 // guestRows are the guest's rows, one boot each, in the order they run.
-var guestRows = []string{"spawn", "pingpong_same", "pingpong_cross", "parallel", "sleep", "timers", "gc", "idle"}
+var guestRows = []string{"spawn", "pingpong_same", "pingpong_cross", "parallel", "sleep", "timers", "gc", "idle", "netserve"}
+
+// The netserve guest's static address and gateway: QEMU user networking's
+// defaults (the gateway, which forwarded connections do not need, is the
+// host).
+const (
+	guestIP = "10.0.2.15/24"
+	guestGW = "10.0.2.2"
+)
 
 type options struct {
 	quick  bool
@@ -114,11 +125,17 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	imageOf := func(t target) string {
-		if t.linux {
-			return kernel
+	// The network rows boot images of their own.
+	imagesOf := func(t target, row string) (image, initrd string) {
+		switch {
+		case t.linux && row == "netserve":
+			return kernel, initramfsNet
+		case t.linux:
+			return kernel, initramfs
+		case row == "netserve":
+			return yolkNetImage, ""
 		}
-		return yolkImage
+		return yolkImage, ""
 	}
 	type job struct {
 		t   target
@@ -126,12 +143,16 @@ func run(o options) error {
 	}
 	var jobs []job
 	for _, t := range run {
+		image, initrd := imagesOf(t, "<row>")
 		r.cmdlines = append(r.cmdlines, [2]string{t.label,
-			qemuBin + " " + shellJoin(t.qemuArgs(imageOf(t), initramfs, guestArgs(o, "<row>")))})
+			qemuBin + " " + shellJoin(t.qemuArgs(image, initrd, nil, guestArgs(o, "<row>")))})
 		for _, row := range o.rows {
 			if row == "pingpong_cross" && t.smp < 2 {
 				r.notes = append(r.notes, note{t.key, row, "skipped", "one core (-smp 1)"})
 				continue
+			}
+			if row == "netserve" && r.skipped(t.key, row) {
+				continue // prepare said why
 			}
 			for range bootsFor(row, o.quick) {
 				jobs = append(jobs, job{t, row})
@@ -142,14 +163,15 @@ func run(o options) error {
 			size = fileSize(kernel) + fileSize(initramfs)
 		}
 		r.add(t.key, "image_size", float64(size))
+		if slices.Contains(o.rows, "netserve") && !r.skipped(t.key, "netserve") {
+			image, initrd := imagesOf(t, "netserve")
+			r.add(t.key, "image_size_net", float64(fileSize(image)+fileSize(initrd)))
+		}
 	}
 
-	// The slowest boot (Linux, -smp 2, gc) takes about 10 s.
-	timeout := 60*time.Second + idleWindow(o)
-	if o.quick {
-		timeout = 30*time.Second + idleWindow(o)
-	}
+	netCfg := netConfigFor(o.quick, idleWindow(o))
 	booted := 0 // boots that reached READY
+	netCmdline := map[string]bool{}
 	for i, j := range jobs {
 		prefix := fmt.Sprintf("[%2d/%d] %-26s %-15s", i+1, len(jobs), j.t.label, j.row)
 		if time.Since(start) > o.budget {
@@ -157,16 +179,48 @@ func run(o options) error {
 			r.notes = append(r.notes, note{j.t.key, j.row, "skipped", fmt.Sprintf("time budget (-budget %v) used up", o.budget)})
 			continue
 		}
+		// Every boot gets its own spec: a network row, its own free ports.
+		spec := func() (bootSpec, error) {
+			image, initrd := imagesOf(j.t, j.row)
+			spec := bootSpec{timeout: bootTimeout(o, j.row, netCfg), idleWindow: idleWindow(o), smp: j.t.smp}
+			var fwd []hostFwd
+			if j.row == "netserve" {
+				var err error
+				if fwd, err = netForwards(); err != nil {
+					return spec, err
+				}
+				spec.serve = func(pid int, serving map[string]int) netOut {
+					httpAddr, echoAddr, err := serviceAddrs(serving, fwd)
+					if err != nil {
+						return netOut{errs: []string{err.Error()}}
+					}
+					return runNet(netCfg, pid, j.t.smp, httpAddr, echoAddr)
+				}
+			}
+			spec.args = j.t.qemuArgs(image, initrd, fwd, guestArgs(o, j.row))
+			if j.row == "netserve" && !netCmdline[j.t.key] {
+				netCmdline[j.t.key] = true
+				r.cmdlines = append(r.cmdlines, [2]string{j.t.label + ", netserve (host ports vary per boot)",
+					qemuBin + " " + shellJoin(spec.args)})
+			}
+			return spec, nil
+		}
 		t0 := time.Now()
-		qargs := j.t.qemuArgs(imageOf(j.t), initramfs, guestArgs(o, j.row))
-		b, err := boot(qargs, timeout, idleWindow(o), j.t.smp)
+		sp, err := spec()
+		if err != nil {
+			return err
+		}
+		b, err := boot(sp)
 		// Once more after a failure that was not a timeout (something may
 		// have killed QEMU); only the second boot's results count.
 		if err == nil && b.failure() != "" && !b.timedOut {
 			progress("%s %5.1fs  failed, once more: %s", prefix, time.Since(t0).Seconds(), b.failure())
 			r.notes = append(r.notes, note{j.t.key, j.row, "retried", b.failureDetail()})
 			t0 = time.Now()
-			b, err = boot(qargs, timeout, idleWindow(o), j.t.smp)
+			if sp, err = spec(); err != nil {
+				return err
+			}
+			b, err = boot(sp)
 		}
 		if err != nil {
 			return fmt.Errorf("starting %s: %v", qemuBin, err)
@@ -202,7 +256,8 @@ func run(o options) error {
 
 // prepare builds the guests and gets the Linux kernel, and returns the
 // targets that can run. Without a kernel the Linux targets are skipped;
-// a build that fails is an error.
+// a build that fails is an error, except for the network rows' images:
+// their rows are skipped then, with the reason.
 func prepare(o options, r *report) (run []target, kernel string, err error) {
 	for _, t := range targets {
 		if o.only == "yolk" && t.linux || o.only == "linux" && !t.linux {
@@ -211,24 +266,42 @@ func prepare(o options, r *report) (run []target, kernel string, err error) {
 			run = append(run, t)
 		}
 	}
+	netRows := slices.Contains(o.rows, "netserve")
+	skipNet := func(linux bool, reason string) {
+		progress("  skipping the network rows on %s: %s", map[bool]string{false: "yolk", true: "Linux"}[linux], reason)
+		for _, t := range run {
+			if t.linux == linux {
+				r.notes = append(r.notes, note{t.key, "netserve", "skipped", reason})
+			}
+		}
+	}
 	var sizes []string
 	if slices.ContainsFunc(run, func(t target) bool { return !t.linux }) {
 		progress("building the yolk guest (%s, board/qemu-virt)", yolkImage)
-		if err := buildYolk(yolkImage); err != nil {
+		if err := buildYolk(yolkImage, ""); err != nil {
 			return nil, "", err
 		}
 		sizes = append(sizes, fmt.Sprintf("yolk ELF %d bytes", fileSize(yolkImage)))
+		if netRows {
+			progress("building the yolk guest with networking (%s, -tags %s)", yolkNetImage, netTag)
+			if err := buildYolk(yolkNetImage, netTag); err != nil {
+				skipNet(false, "the yolk guest with networking (board/qemu-virt/network) does not build: "+buildError(err))
+			} else {
+				sizes = append(sizes, fmt.Sprintf("with networking %d bytes", fileSize(yolkNetImage)))
+			}
+		}
 	}
 	if slices.ContainsFunc(run, func(t target) bool { return t.linux }) {
 		progress("building the Linux guest (%s as /init of %s)", linuxGuest, initramfs)
-		if err := buildLinux(linuxGuest, initramfs); err != nil {
+		if err := buildLinux(linuxGuest, initramfs, ""); err != nil {
 			return nil, "", err
 		}
 		kernel = o.kernel
-		pkg := "given with -kernel"
+		pkg, modules := "given with -kernel", ""
+		var modErr error
 		if kernel == "" {
 			progress("getting the Linux kernel (Debian %s, cached in %s)", kernelMeta, kernelDir)
-			kernel, pkg, err = linuxKernel(func(s string) { progress("  %s", s) })
+			kernel, pkg, modules, modErr, err = linuxKernel(func(s string) { progress("  %s", s) })
 		} else if fileSize(kernel) == 0 {
 			err = fmt.Errorf("-kernel %s: no such file or empty", kernel)
 		}
@@ -246,9 +319,34 @@ func prepare(o options, r *report) (run []target, kernel string, err error) {
 		r.env = append(r.env, [2]string{"Linux kernel", pkg})
 		sizes = append(sizes, fmt.Sprintf("Linux kernel %d bytes + initramfs %d bytes (guest binary %d bytes)",
 			fileSize(kernel), fileSize(initramfs), fileSize(linuxGuest)))
+		if netRows {
+			// With -kernel, no modules: the kernel must have the drivers
+			// built in (the guest says so if it has not).
+			var mods []cpioEntry
+			if modErr != nil {
+				skipNet(true, "no virtio-net modules for the Linux kernel: "+firstLine(modErr.Error()))
+			} else if modules != "" {
+				if mods, err = moduleEntries(modules); err != nil {
+					return nil, "", err
+				}
+			}
+			if modErr == nil {
+				progress("building the Linux guest with networking (%s as /init of %s, with %d modules)", linuxNetGuest, initramfsNet, max(len(mods)-2, 0))
+				if err := buildLinux(linuxNetGuest, initramfsNet, netTag, mods...); err != nil {
+					return nil, "", err
+				}
+				sizes = append(sizes, fmt.Sprintf("with networking: initramfs %d bytes", fileSize(initramfsNet)))
+			}
+		}
 	}
 	r.env = append(r.env, [2]string{"images", strings.Join(sizes, "; ")})
 	return run, kernel, nil
+}
+
+// buildError is the gist of a failed build: its first lines of output.
+func buildError(err error) string {
+	lines := strings.Split(strings.TrimSpace(err.Error()), "\n")
+	return strings.Join(lines[:min(len(lines), 4)], " | ")
 }
 
 // guestArgs is the guest's command line for one boot running row.
@@ -257,10 +355,31 @@ func guestArgs(o options, row string) []string {
 	if o.quick {
 		a = append(a, "-quick")
 	}
-	if row == "idle" {
+	switch row {
+	case "idle":
 		a = append(a, "-idle", idleWindow(o).String())
+	case "netserve":
+		// The guest stops by itself, should the harness not ask it to.
+		serve := netConfigFor(o.quick, idleWindow(o)).budget + time.Minute
+		a = append(a, "-ip", guestIP, "-gw", guestGW, "-serve", serve.String())
 	}
 	return append(a, row)
+}
+
+// bootTimeout is how long a boot running row may take. The slowest boot
+// of the other rows (Linux, -smp 2, gc) takes about 10 s.
+func bootTimeout(o options, row string, net netConfig) time.Duration {
+	t := 60 * time.Second
+	if o.quick {
+		t = 30 * time.Second
+	}
+	switch row {
+	case "idle":
+		t += idleWindow(o)
+	case "netserve":
+		t += net.budget + 30*time.Second
+	}
+	return t
 }
 
 // idleWindow is how long the harness measures an idle guest.
@@ -272,13 +391,14 @@ func idleWindow(o options) time.Duration {
 }
 
 // record adds one boot's results to r and returns a status for the
-// progress line.
+// progress line. The network rows' boots (their own images) give no boot
+// times.
 func record(r *report, t target, row string, b *bootOut) string {
 	s := &b.sess
-	if b.ready > 0 {
+	if b.ready > 0 && row != "netserve" {
 		r.add(t.key, "boot_host", float64(b.ready.Nanoseconds()))
 	}
-	if s.BootNS > 0 {
+	if s.BootNS > 0 && row != "netserve" {
 		r.add(t.key, "boot_guest", float64(s.BootNS))
 	}
 	for _, res := range s.Results {
@@ -297,6 +417,25 @@ func record(r *report, t target, row string, b *bootOut) string {
 			status = fmt.Sprintf("ok, idle %.1f%%", b.idlePct)
 		} else if b.idleErr != nil {
 			r.notes = append(r.notes, note{t.key, row, "failed", b.idleErr.Error()})
+		}
+	}
+	if row == "netserve" {
+		switch {
+		case b.served:
+			for _, res := range b.net.results {
+				r.add(t.key, res.Name, res.Value)
+			}
+			for _, e := range b.net.errs {
+				r.notes = append(r.notes, note{t.key, row, "failed", e})
+			}
+			status = "ok, " + b.net.status()
+		case s.Ready && s.Done && len(s.Skips)+len(s.Fails) == 0:
+			r.notes = append(r.notes, note{t.key, row, "failed", "the guest ended without serving"})
+			status = "FAILED: the guest ended without serving"
+		case len(s.Skips) > 0:
+			status = "not served: " + s.Skips[0].Reason
+		case len(s.Fails) > 0:
+			status = "not served: " + s.Fails[0].Reason
 		}
 	}
 	if f := b.failure(); f != "" {

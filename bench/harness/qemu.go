@@ -50,11 +50,22 @@ func targetByKey(key string) (target, bool) {
 
 // qemuArgs is the QEMU command line for t booting kernel (yolk: the
 // guest's ELF; Linux: the kernel's image and initrd, the initramfs) and
-// running the guest with guestArgs. Everything up to -kernel is the same
-// for yolk and Linux.
-func (t target) qemuArgs(kernel, initrd string, guestArgs []string) []string {
+// running the guest with guestArgs. With forwards (the network rows), the
+// machine gets a virtio-net device on QEMU's user network with those
+// ports forwarded. Everything up to -kernel is the same for yolk and
+// Linux.
+func (t target) qemuArgs(kernel, initrd string, fwd []hostFwd, guestArgs []string) []string {
 	a := []string{"-M", "virt", "-cpu", "max", "-m", "1G", "-smp", strconv.Itoa(t.smp),
 		"-nographic", "-monitor", "none", "-serial", "stdio", "-no-reboot", "-semihosting"}
+	if len(fwd) > 0 {
+		netdev := "user,id=n0"
+		for _, f := range fwd {
+			netdev += fmt.Sprintf(",hostfwd=tcp:127.0.0.1:%d-:%d", f.host, f.guest)
+		}
+		// The modern virtio-mmio transport: yolk's driver has no legacy one.
+		a = append(a, "-netdev", netdev, "-device", "virtio-net-device,netdev=n0",
+			"-global", "virtio-mmio.force-legacy=false")
+	}
 	// Both kernels pass the words after "--" to the program as arguments.
 	cmdline := append([]string{"yolk.quiet=1"}, t.bootargs...)
 	a = append(a, "-kernel", kernel)
@@ -91,6 +102,8 @@ type bootOut struct {
 	timedOut bool
 	status   string   // how QEMU ended
 	tail     []string // the last lines of output
+	served   bool     // the guest printed SERVING and net holds the measurements
+	net      netOut
 }
 
 // failure says why the boot's results are incomplete, or "".
@@ -114,13 +127,29 @@ func (b *bootOut) failureDetail() string {
 	return f
 }
 
-// boot runs QEMU with args until it exits, or kills it after timeout. At
-// the IDLE line it samples QEMU's CPU time over idleWindow. An error is a
-// harness failure (QEMU could not be started); guest failures are in
-// bootOut.
-func boot(args []string, timeout, idleWindow time.Duration, smp int) (*bootOut, error) {
+// A bootSpec says how to run one boot.
+type bootSpec struct {
+	args       []string      // QEMU's arguments
+	timeout    time.Duration // QEMU is killed after this long
+	idleWindow time.Duration // QEMU's CPU time is sampled this long from IDLE
+	smp        int           // guest cores
+	// serve, if set, runs at the SERVING line with the guest's process id
+	// and services (the network rows); it ends the guest's serving.
+	serve func(pid int, serving map[string]int) netOut
+}
+
+// boot runs QEMU as spec says until it exits, or kills it after the
+// timeout. An error is a harness failure (QEMU could not be started);
+// guest failures are in bootOut.
+func boot(spec bootSpec) (*bootOut, error) {
+	return runGuest(exec.Command(qemuBin, spec.args...), spec)
+}
+
+// runGuest runs cmd, QEMU or (in tests) the guest program itself, and
+// follows its output through the protocol: at IDLE it samples the
+// process's CPU time over spec.idleWindow, at SERVING it runs spec.serve.
+func runGuest(cmd *exec.Cmd, spec bootSpec) (*bootOut, error) {
 	out := &bootOut{}
-	cmd := exec.Command(qemuBin, args...)
 	setProcAttr(cmd)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -133,12 +162,13 @@ func boot(args []string, timeout, idleWindow time.Duration, smp int) (*bootOut, 
 		return nil, err
 	}
 	var timedOut atomic.Bool
-	timer := time.AfterFunc(timeout, func() {
+	timer := time.AfterFunc(spec.timeout, func() {
 		timedOut.Store(true)
 		cmd.Process.Kill()
 	})
 	defer timer.Stop()
 	var idle chan error
+	var served chan netOut
 	sc := bufio.NewScanner(stdout)
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
@@ -155,8 +185,18 @@ func boot(args []string, timeout, idleWindow time.Duration, smp int) (*bootOut, 
 				idle = make(chan error, 1)
 				go func() {
 					var err error
-					out.idlePct, err = sampleIdle(cmd.Process.Pid, idleWindow, smp)
+					out.idlePct, err = sampleIdle(cmd.Process.Pid, spec.idleWindow, spec.smp)
 					idle <- err
+				}()
+			}
+		case proto.Serving:
+			if served == nil && spec.serve != nil {
+				served = make(chan netOut, 1)
+				serving := out.sess.Serving
+				go func() {
+					served <- spec.serve(cmd.Process.Pid, serving)
+					// The guest stops serving and ends next.
+					timer.Reset(20 * time.Second)
 				}()
 			}
 		case proto.Done:
@@ -168,6 +208,10 @@ func boot(args []string, timeout, idleWindow time.Duration, smp int) (*bootOut, 
 	err = cmd.Wait()
 	if idle != nil {
 		out.idleErr = <-idle
+	}
+	if served != nil {
+		out.net = <-served
+		out.served = true
 	}
 	out.timedOut = timedOut.Load()
 	out.status = "exit status 0"

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"text/template"
@@ -42,7 +43,14 @@ var tableRows = []rowDef{
 	{"gc_p50", "gc", "GC pause p50 under allocation load", "µs", 1e3, false, "GC pause p50"},
 	{"gc_p99", "gc", "GC pause p99 under allocation load", "µs", 1e3, false, "GC pause p99"},
 	{"idle_cpu", "idle", "host CPU of an idle guest, per guest core", "%", 1, false, "idle host CPU"},
+	{netHTTP, "netserve", "HTTP requests/s, 16 keep-alive clients, GET / (small body)", "req/s", 1, true, "HTTP requests/s (higher is better)"},
+	{netEchoP50, "netserve", "TCP echo round trip p50 (64 bytes)", "µs", 1e3, false, "TCP echo round trip p50"},
+	{netEchoP99, "netserve", "TCP echo round trip p99 (64 bytes)", "µs", 1e3, false, "TCP echo round trip p99"},
+	{netDown, "netserve", "bulk TCP download, guest to host (HTTP GET)", "MB/s", 1e6, true, "download MB/s (higher is better)"},
+	{netUp, "netserve", "bulk TCP upload, host to guest (HTTP POST)", "MB/s", 1e6, true, "upload MB/s (higher is better)"},
+	{netIdle, "netserve", "host CPU of an idle server (listening), per guest core", "%", 1, false, "idle server host CPU"},
 	{"image_size", "", "image size (yolk ELF; Linux kernel + initramfs)", "MiB", 1 << 20, false, "image size"},
+	{"image_size_net", "netserve", "image size with networking (the network rows' images)", "MiB", 1 << 20, false, ""},
 	{"cpus", "", "runtime.NumCPU() in the guest", "", 1, true, ""},
 	{"gomaxprocs", "", "GOMAXPROCS in the guest", "", 1, true, ""},
 }
@@ -74,6 +82,13 @@ func (r *report) add(t, key string, v float64) {
 		r.samples[t] = map[string][]float64{}
 	}
 	r.samples[t][key] = append(r.samples[t][key], v)
+}
+
+// skipped reports whether a note skips row (a guest row) on target t.
+func (r *report) skipped(t, row string) bool {
+	return slices.ContainsFunc(r.notes, func(n note) bool {
+		return n.target == t && n.row == row && n.kind == "skipped"
+	})
 }
 
 func (r *report) summary(t, key string) stats.Summary {
@@ -147,7 +162,7 @@ func (r *report) mainTable() [][]string {
 func (r *report) ablationTable() [][]string {
 	rows := [][]string{{"row", "unit", "yolk smp2", "yolk.cpus=1", "yolk.idle=poll", "cpus=1 / yolk", "idle=poll / yolk"}}
 	for _, d := range tableRows {
-		if d.key == "image_size" {
+		if d.key == "image_size" || d.key == "image_size_net" {
 			continue
 		}
 		rows = append(rows, []string{d.title, d.unit,
@@ -177,7 +192,7 @@ func (r *report) noteLines() []string {
 }
 
 const legend = "Each cell: median (min–max) over all runs; ratios compare medians. " +
-	"Lower is better except for the parallel speedup."
+	"Lower is better except for the parallel speedup, requests/s and MB/s."
 
 // writeText writes the tables for a terminal.
 func (r *report) writeText(w io.Writer) {
@@ -222,7 +237,8 @@ func (r *report) writeMarkdown(w io.Writer, chart string) {
 	fmt.Fprint(w, "The same Go program, `bench/guest`, runs on yolk (built for `board/qemu-virt`) "+
 		"and on Linux (built for `linux/arm64`, booted as `/init` of an initramfs), "+
 		"each guest on the same QEMU machine. Every row boots a fresh guest; "+
-		"every boot also contributes a boot-time sample.\n\n")
+		"every boot also contributes a boot-time sample, except the network rows' boots, "+
+		"whose images differ (built with `-tags benchnet`: net/http, and on yolk its TCP/IP stack).\n\n")
 	for _, kv := range r.env {
 		fmt.Fprintf(w, "- %s: %s\n", kv[0], kv[1])
 	}
@@ -234,8 +250,15 @@ func (r *report) writeMarkdown(w io.Writer, chart string) {
 	mdTable(w, r.ablationTable())
 	fmt.Fprintf(w, "\n%s\n\n## How each row is measured\n\n", legend)
 	fmt.Fprint(w, methods)
+	rows := slices.Clone(guestRows)
+	if i := slices.Index(rows, "idle"); i >= 0 {
+		rows[i] += " (as `-idle 10s idle`, three boots)"
+	}
 	fmt.Fprint(w, "\n## Command lines\n\n`<row>` is the guest row, one boot each: "+
-		strings.Join(guestRows, ", ")+" (as `-idle 10s idle`, three boots). "+
+		strings.Join(rows, ", ")+". "+
+		"The network rows (netserve) boot the images built with `-tags benchnet` and add a virtio-net device "+
+		"on QEMU's user network, with two free host ports forwarded to the guest's ports 80 and 7; "+
+		"their first command line on each target is shown as run. "+
 		"QEMU runs in the repository's root.\n\n")
 	for _, c := range r.cmdlines {
 		fmt.Fprintf(w, "%s:\n\n```\n%s\n```\n\n", c[0], c[1])
@@ -270,8 +293,23 @@ the host takes CPU time from QEMU's threads and shows up in the results (see "ot
 - **idle host CPU**: the guest prints IDLE and sleeps; the harness adds up the run time of QEMU's
   threads (` + "`/proc/<pid>/task/*/schedstat`" + `) over 10 s and divides by the window and the number
   of guest cores: 100 % is a guest core spinning.
+- **network rows**: the guest (netserve) starts its network with the same static address
+  (10.0.2.15/24, no DHCP; yolk: ` + "`network.Start`" + `; Linux: loads virtio_mmio, failover, net_failover and
+  virtio_net from the initramfs with ` + "`finit_module`" + ` and configures lo and eth0 with ioctls), serves HTTP
+  (` + "`net/http`" + `) on port 80 and TCP echo on port 7, and prints SERVING. QEMU's user network (slirp) forwards
+  two free ports of the host's 127.0.0.1 to them, and the harness measures from the host, with Go's ` + "`net`" + ` and
+  ` + "`net/http`" + `, three times over (once in quick runs): **HTTP requests/s**, 16 clients on keep-alive connections
+  sending GET / (a 23-byte body) one after the other for 4 s (3 s); **TCP echo**, 2000 (300) sequential
+  64-byte round trips on one connection (percentiles over one run); **download**, GET of 32 MiB (4 MiB)
+  from the guest, timed from the request to the last byte; **upload**, POST of 32 MiB (4 MiB), timed from
+  the request to the guest's reply that it has read the whole body. The transfers carry a fixed pattern
+  and are checked by length and SHA-256 (the upload's hash, made by the guest, after the timed part): a
+  transfer that comes out wrong is a failure, not a number. Last, 1 s after the load, the **idle server**'s
+  host CPU, measured as for the idle guest, with nothing connected. The host's load generator shares the
+  host's CPUs with QEMU.
 - **image size**: what QEMU loads: the yolk ELF; the Linux kernel image plus the gzip initramfs.
-  Both Go programs are linked with ` + "`-s -w`" + `.
+  Both Go programs are linked with ` + "`-s -w`" + `. With networking: the netserve images (the Linux one's
+  initramfs also holds the four modules).
 
 The guest repeats every row 5 times in its boot (spawn, ping-pong, parallel, sleep, timers, GC), and
 reports each repetition; percentiles are over one repetition's samples. Quick runs (` + "`QUICK=1`" + `)

@@ -6,30 +6,38 @@
 //	SKIP name=<row> reason=<text>    the row cannot run here, and why
 //	FAIL name=<row> reason=<text>    the row ran and went wrong
 //	IDLE                      the guest goes idle now (the host samples its CPU time)
+//	SERVING <service>=<port>...  the guest listens on these TCP ports now (the host measures the network rows)
 //	DONE                      every row has finished; the guest exits next
 //
 // Anything else (a boot banner, kernel messages) is not protocol and is
 // ignored, as is everything before READY and after DONE. Lines may end in
 // "\r\n" (a serial console). A row name is [a-z0-9_]+, a unit [a-z]+:
-// ns, ms, x (a ratio), pct, bytes or count.
+// ns, ms, x (a ratio), pct, bytes or count. A service name is [a-z]+,
+// e.g. SERVING echo=7 http=80.
+//
+// The package also defines the data the network rows move in bulk (see
+// NewPattern), so the guest and the host agree on it.
 package proto
 
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
 
 // The protocol's line keywords.
 const (
-	Ready  = "READY"
-	Result = "RESULT"
-	Skip   = "SKIP"
-	Fail   = "FAIL"
-	Idle   = "IDLE"
-	Done   = "DONE"
+	Ready   = "READY"
+	Result  = "RESULT"
+	Skip    = "SKIP"
+	Fail    = "FAIL"
+	Idle    = "IDLE"
+	Serving = "SERVING"
+	Done    = "DONE"
 )
 
 // A Sample is one RESULT line.
@@ -44,6 +52,10 @@ type Note struct {
 	Name, Reason string
 }
 
+// HelloBody is what the guest's HTTP server returns for GET / in the
+// netserve row.
+const HelloBody = "hello from bench/guest\n"
+
 // FormatReady returns the READY line; bootNS < 0 means unknown.
 func FormatReady(bootNS int64) string {
 	if bootNS < 0 {
@@ -57,6 +69,16 @@ func FormatResult(s Sample) string {
 	line := fmt.Sprintf("%s name=%s unit=%s value=%s", Result, s.Name, s.Unit, strconv.FormatFloat(s.Value, 'g', 6, 64))
 	if s.N > 0 {
 		line += " n=" + strconv.Itoa(s.N)
+	}
+	return line
+}
+
+// FormatServing returns the SERVING line for ports (service name to TCP
+// port), in the order of the names.
+func FormatServing(ports map[string]int) string {
+	line := Serving
+	for _, name := range slices.Sorted(maps.Keys(ports)) {
+		line += fmt.Sprintf(" %s=%d", name, ports[name])
 	}
 	return line
 }
@@ -76,7 +98,8 @@ type Session struct {
 	Results []Sample
 	Skips   []Note
 	Fails   []Note
-	Bad     []string // protocol lines that could not be parsed, with why
+	Serving map[string]int // service name to TCP port, from SERVING; nil before
+	Bad     []string       // protocol lines that could not be parsed, with why
 }
 
 // Feed takes one line of output and returns its keyword ("" for a line
@@ -85,7 +108,7 @@ func (s *Session) Feed(line string) string {
 	line = strings.TrimSpace(line)
 	kind, rest, _ := strings.Cut(line, " ")
 	switch kind {
-	case Ready, Result, Skip, Fail, Idle, Done:
+	case Ready, Result, Skip, Fail, Idle, Serving, Done:
 	default:
 		return ""
 	}
@@ -123,6 +146,13 @@ func (s *Session) Feed(line string) string {
 			s.Skips = append(s.Skips, n)
 		} else if err == nil {
 			s.Fails = append(s.Fails, n)
+		}
+	case Serving:
+		var ports map[string]int
+		if s.Serving != nil {
+			err = errors.New("second SERVING")
+		} else if ports, err = parseServing(rest); err == nil {
+			s.Serving = ports
 		}
 	case Idle, Done:
 		if rest != "" {
@@ -188,6 +218,25 @@ func parseResult(rest string) (Sample, error) {
 		return r, errors.New("unknown fields")
 	}
 	return r, nil
+}
+
+func parseServing(rest string) (map[string]int, error) {
+	ports := map[string]int{}
+	for _, w := range strings.Fields(rest) {
+		name, port, _ := strings.Cut(w, "=")
+		p, err := strconv.Atoi(port)
+		if !isWord(name, false) || err != nil || p < 1 || p > 65535 {
+			return nil, fmt.Errorf("%q: want <service>=<port>", w)
+		}
+		if _, dup := ports[name]; dup {
+			return nil, fmt.Errorf("%s given twice", name)
+		}
+		ports[name] = p
+	}
+	if len(ports) == 0 {
+		return nil, errors.New("no services")
+	}
+	return ports, nil
 }
 
 func parseNote(rest string) (Note, error) {

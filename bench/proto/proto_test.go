@@ -1,6 +1,8 @@
 package proto
 
 import (
+	"bytes"
+	"io"
 	"math"
 	"reflect"
 	"strings"
@@ -157,5 +159,82 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if FormatReady(-1) != "READY" {
 		t.Errorf("FormatReady(-1) = %q", FormatReady(-1))
+	}
+}
+
+func TestServing(t *testing.T) {
+	line := FormatServing(map[string]int{"http": 80, "echo": 7})
+	if line != "SERVING echo=7 http=80" {
+		t.Errorf("FormatServing = %q", line)
+	}
+	var s Session
+	s.Feed("READY")
+	if k := s.Feed(line + "\r"); k != Serving || !reflect.DeepEqual(s.Serving, map[string]int{"http": 80, "echo": 7}) {
+		t.Errorf("kind %q, serving %v, bad %q", k, s.Serving, s.Bad)
+	}
+	if k := s.Feed("SERVING http=81"); k != "" || len(s.Bad) != 1 || s.Serving["http"] != 80 {
+		t.Errorf("second SERVING: kind %q, serving %v, bad %q", k, s.Serving, s.Bad)
+	}
+	if s.Feed(Done) != Done || s.Err() != nil {
+		t.Errorf("DONE after SERVING: %v", s.Err())
+	}
+
+	var early Session
+	if early.Feed("SERVING http=80") != "" || early.Serving != nil || len(early.Bad) != 1 {
+		t.Errorf("SERVING before READY accepted: %v %q", early.Serving, early.Bad)
+	}
+	for _, bad := range []string{
+		"SERVING",                   // no services
+		"SERVING http",              // no port
+		"SERVING http=",             // empty port
+		"SERVING http=0",            // out of range
+		"SERVING http=65536",        // out of range
+		"SERVING http=8o",           // not a number
+		"SERVING HTTP=80",           // bad name
+		"SERVING http2=80",          // digits in a name
+		"SERVING http=80 http=8080", // twice
+		"SERVING =80",               // no name
+	} {
+		var s Session
+		s.Feed("READY")
+		if k := s.Feed(bad); k != "" || s.Serving != nil || len(s.Bad) != 1 {
+			t.Errorf("%q: kind %q, serving %v, bad %q", bad, k, s.Serving, s.Bad)
+		}
+	}
+}
+
+func TestPattern(t *testing.T) {
+	for _, n := range []int64{0, 1, 250, 251, 252, 64 << 10, 1<<20 + 7} {
+		want := make([]byte, n)
+		for i := range want {
+			want[i] = byte(i % 251)
+		}
+		// Read, through buffers of odd sizes.
+		var got []byte
+		p := NewPattern(n)
+		buf := make([]byte, 1000)
+		for i := 1; ; i++ {
+			k, err := p.Read(buf[:1+i*97%len(buf)])
+			got = append(got, buf[:k]...)
+			if err == io.EOF {
+				break
+			}
+			if err != nil || k == 0 {
+				t.Fatalf("n=%d: Read = %d, %v", n, k, err)
+			}
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("n=%d: Read gave %d bytes, not the pattern", n, len(got))
+		}
+		// WriteTo, through io.Copy.
+		var b bytes.Buffer
+		if k, err := io.Copy(&b, NewPattern(n)); err != nil || k != n || !bytes.Equal(b.Bytes(), want) {
+			t.Errorf("n=%d: io.Copy = %d, %v", n, k, err)
+		}
+		for _, i := range []int64{0, n / 2, n - 1} {
+			if i >= 0 && i < n && PatternAt(i) != want[i] {
+				t.Errorf("PatternAt(%d) = %d, want %d", i, PatternAt(i), want[i])
+			}
+		}
 	}
 }

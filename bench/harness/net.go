@@ -1,0 +1,505 @@
+//go:build !tamago
+
+package main
+
+// The network rows. The guest's netserve row starts its network, listens
+// (HTTP on :80, TCP echo on :7) and prints SERVING; QEMU forwards two free
+// ports of the host's 127.0.0.1 to those (user networking, slirp), and the
+// harness measures from the host with plain net and net/http: HTTP
+// requests per second, echo round trips, bulk transfers both ways, and
+// then the idle server's host CPU. Then POST /quit ends the row.
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/yolkos/yolk/bench/proto"
+	"github.com/yolkos/yolk/bench/stats"
+)
+
+// netConfig sizes the network rows.
+type netConfig struct {
+	reps    int           // repetitions of each measurement (HTTP, echo, download, upload)
+	clients int           // concurrent keep-alive HTTP clients
+	window  time.Duration // length of one HTTP load run
+	trips   int           // sequential echo round trips per repetition
+	msg     int           // bytes per echo message
+	bulk    int64         // bytes per download and per upload
+	idle    time.Duration // idle window, server listening, no traffic
+	limit   time.Duration // longest one measurement may take
+	budget  time.Duration // longest all of them may take together
+}
+
+func netConfigFor(quick bool, idle time.Duration) netConfig {
+	if quick {
+		return netConfig{reps: 1, clients: 16, window: 3 * time.Second, trips: 300, msg: 64,
+			bulk: 4 << 20, idle: idle, limit: 20 * time.Second, budget: 75 * time.Second}
+	}
+	return netConfig{reps: 3, clients: 16, window: 4 * time.Second, trips: 2000, msg: 64,
+		bulk: 32 << 20, idle: idle, limit: 60 * time.Second, budget: 4 * time.Minute}
+}
+
+// The network rows' result names.
+const (
+	netIdle    = "net_idle_cpu" // % of a host core per guest core
+	netHTTP    = "net_http_rps" // requests/s
+	netEchoP50 = "net_echo_p50" // ns
+	netEchoP99 = "net_echo_p99" // ns
+	netDown    = "net_down"     // bytes/s, guest to host
+	netUp      = "net_up"       // bytes/s, host to guest
+)
+
+// netOut is what the network measurements of one boot produced.
+type netOut struct {
+	results []proto.Sample
+	errs    []string      // each failed measurement: what and why
+	slowest time.Duration // the slowest HTTP request (for the progress line)
+}
+
+func (o *netOut) add(name, unit string, v float64, n int) {
+	o.results = append(o.results, proto.Sample{Name: name, Unit: unit, Value: v, N: n})
+}
+
+// status summarizes o for the progress line: medians, and failures.
+func (o *netOut) status() string {
+	by := map[string][]float64{}
+	for _, r := range o.results {
+		by[r.Name] = append(by[r.Name], r.Value)
+	}
+	var parts []string
+	show := func(name, format string, scale float64) {
+		if v := by[name]; len(v) > 0 {
+			parts = append(parts, fmt.Sprintf(format, stats.Median(v)/scale))
+		}
+	}
+	show(netIdle, "idle %.2f%%", 1)
+	show(netHTTP, "%.0f req/s", 1)
+	if o.slowest > 0 {
+		parts[len(parts)-1] += fmt.Sprintf(" (slowest %v)", o.slowest.Round(time.Millisecond))
+	}
+	show(netEchoP50, "echo p50 %.0f µs", 1e3)
+	show(netDown, "down %.1f MB/s", 1e6)
+	show(netUp, "up %.1f MB/s", 1e6)
+	if len(o.errs) > 0 {
+		parts = append(parts, fmt.Sprintf("%d failed: %s", len(o.errs), o.errs[0]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// netSettle is the pause between the last load and the idle window.
+const netSettle = time.Second
+
+// runNet measures the guest whose process is pid (smp cores) serving HTTP
+// on httpAddr and echo on echoAddr (host addresses), then asks it to quit.
+// A measurement that fails is reported and not repeated; none is started
+// once c.budget is used up.
+func runNet(c netConfig, pid, smp int, httpAddr, echoAddr string) netOut {
+	var out netOut
+	end := time.Now().Add(c.budget)
+	failed := map[string]bool{}
+	// try runs measurement what unless it failed before or there is no
+	// time left; f gets its time limit.
+	try := func(what string, f func(limit time.Duration) error) {
+		left := time.Until(end)
+		switch {
+		case failed[what]:
+			return
+		case left <= 0:
+			err := fmt.Errorf("not run: the network rows' %v were used up", c.budget)
+			if !failed["budget"] {
+				out.errs = append(out.errs, what+": "+err.Error())
+			}
+			failed["budget"] = true
+			return
+		}
+		if err := f(min(c.limit, left)); err != nil {
+			failed[what] = true
+			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
+				err = fmt.Errorf("nothing within the %v limit: %v", min(c.limit, left), err)
+			}
+			out.errs = append(out.errs, what+": "+err.Error())
+		}
+	}
+
+	want := patternSHA256(c.bulk)
+	for range c.reps {
+		try("http", func(limit time.Duration) error {
+			run, err := measureHTTP(httpAddr, c.clients, min(c.window, limit/2), limit)
+			if err == nil {
+				out.add(netHTTP, "rps", run.rps, run.n)
+				out.slowest = max(out.slowest, run.slowest)
+			}
+			return err
+		})
+		try("echo", func(limit time.Duration) error {
+			rtts, err := measureEcho(echoAddr, c.trips, c.msg, limit)
+			if err == nil {
+				out.add(netEchoP50, "ns", stats.Percentile(rtts, 50), len(rtts))
+				out.add(netEchoP99, "ns", stats.Percentile(rtts, 99), len(rtts))
+			}
+			return err
+		})
+		try("download", func(limit time.Duration) error {
+			bps, err := measureDownload(httpAddr, c.bulk, want, limit)
+			if err == nil {
+				out.add(netDown, "bytes", bps, 0)
+			}
+			return err
+		})
+		try("upload", func(limit time.Duration) error {
+			bps, err := measureUpload(httpAddr, c.bulk, want, limit)
+			if err == nil {
+				out.add(netUp, "bytes", bps, 0)
+			}
+			return err
+		})
+	}
+	// The idle server last: steady, past the network's start-up (address
+	// checks, router solicitations), and back from the load, its
+	// connections closed.
+	time.Sleep(netSettle)
+	try("idle", func(time.Duration) error {
+		pct, err := sampleIdle(pid, c.idle, smp)
+		if err == nil {
+			out.add(netIdle, "pct", pct, 0)
+		}
+		return err
+	})
+	quitGuest(httpAddr)
+	return out
+}
+
+// newTransport is a plain HTTP/1.1 transport to the guest: no proxy, no
+// compression, up to conns keep-alive connections.
+func newTransport(conns int) *http.Transport {
+	return &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+		MaxIdleConnsPerHost: conns,
+		MaxConnsPerHost:     conns,
+		DisableCompression:  true,
+	}
+}
+
+// httpRun is the outcome of one HTTP load run.
+type httpRun struct {
+	rps     float64       // requests completed per second
+	n       int           // requests completed
+	slowest time.Duration // the longest request took this long
+}
+
+// measureHTTP runs clients keep-alive clients, each sending GET / one
+// request after the other, for window, after one warm-up request each
+// (which opens its connection). The run lasts until the last request
+// started within window completes. A failed or wrong response fails the
+// run: limit bounds each request.
+func measureHTTP(addr string, clients int, window, limit time.Duration) (httpRun, error) {
+	tr := newTransport(clients)
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: limit}
+	url := "http://" + addr + "/"
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	get := func() error {
+		req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+		resp.Body.Close()
+		switch {
+		case err != nil:
+			return err
+		case resp.StatusCode != http.StatusOK:
+			return fmt.Errorf("GET /: %s", resp.Status)
+		case string(body) != proto.HelloBody:
+			return fmt.Errorf("GET /: unexpected body %q", body)
+		}
+		return nil
+	}
+	var (
+		warm, done sync.WaitGroup
+		start      = make(chan struct{})
+		counts     = make([]int, clients)
+		slowest    = make([]time.Duration, clients)
+		errOnce    sync.Once
+		firstErr   error
+		deadline   time.Time
+	)
+	fail := func(err error) {
+		errOnce.Do(func() { firstErr = err; cancel() })
+	}
+	warm.Add(clients)
+	done.Add(clients)
+	for i := range clients {
+		go func() {
+			defer done.Done()
+			err := get()
+			warm.Done()
+			if err != nil {
+				fail(err)
+				return
+			}
+			<-start
+			for t0 := time.Now(); ctx.Err() == nil && t0.Before(deadline); t0 = time.Now() {
+				if err := get(); err != nil {
+					fail(err)
+					return
+				}
+				counts[i]++
+				slowest[i] = max(slowest[i], time.Since(t0))
+			}
+		}()
+	}
+	warm.Wait()
+	t0 := time.Now()
+	deadline = t0.Add(window)
+	close(start)
+	done.Wait()
+	elapsed := time.Since(t0)
+	if firstErr != nil {
+		return httpRun{}, firstErr
+	}
+	run := httpRun{slowest: slices.Max(slowest)}
+	for _, n := range counts {
+		run.n += n
+	}
+	if run.n == 0 {
+		return run, errors.New("no request completed")
+	}
+	run.rps = rate(float64(run.n), elapsed)
+	return run, nil
+}
+
+// rate is n per second of d.
+func rate(n float64, d time.Duration) float64 {
+	return n / d.Seconds()
+}
+
+// measureEcho sends trips messages of size bytes, one at a time, over one
+// connection to the echo service and returns each round trip in ns (after
+// ten warm-up trips). Every echo must be the message sent.
+func measureEcho(addr string, trips, size int, limit time.Duration) ([]float64, error) {
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(limit))
+	msg, back := make([]byte, size), make([]byte, size)
+	rtts := make([]float64, 0, trips)
+	const warmup = 10
+	for i := range warmup + trips {
+		for j := range msg {
+			msg[j] = byte(i + j)
+		}
+		t0 := time.Now()
+		if _, err := c.Write(msg); err != nil {
+			return nil, fmt.Errorf("round trip %d: %v", i, err)
+		}
+		if _, err := io.ReadFull(c, back); err != nil {
+			return nil, fmt.Errorf("round trip %d: %v", i, err)
+		}
+		d := time.Since(t0)
+		if string(back) != string(msg) {
+			return nil, fmt.Errorf("round trip %d: the echo differs from the message", i)
+		}
+		if i >= warmup {
+			rtts = append(rtts, float64(d.Nanoseconds()))
+		}
+	}
+	return rtts, nil
+}
+
+// patternSHA256 is the hex SHA-256 of the pattern's first n bytes.
+func patternSHA256(n int64) string {
+	h := sha256.New()
+	io.Copy(h, proto.NewPattern(n))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// measureDownload fetches GET /bytes?n=n and returns bytes per second
+// from sending the request to the last byte. The body must be the
+// pattern: n bytes with SHA-256 sum.
+func measureDownload(addr string, n int64, sum string, limit time.Duration) (float64, error) {
+	tr := newTransport(1)
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: limit}
+	t0 := time.Now()
+	resp, err := client.Get(fmt.Sprintf("http://%s/bytes?n=%d", addr, n))
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("GET /bytes: %s", resp.Status)
+	}
+	h := sha256.New()
+	got, err := io.CopyBuffer(h, resp.Body, make([]byte, 256<<10))
+	d := time.Since(t0)
+	if err != nil {
+		return 0, fmt.Errorf("after %d of %d bytes in %v: %v", got, n, d.Round(time.Millisecond), err)
+	}
+	if err := checkTransfer(got, hex.EncodeToString(h.Sum(nil)), n, sum); err != nil {
+		return 0, err
+	}
+	return rate(float64(n), d), nil
+}
+
+// measureUpload sends n bytes of the pattern with POST /upload and
+// returns bytes per second from sending the request to the guest's first
+// reply line, which it writes once it has read the whole body ("n=<bytes>";
+// the SHA-256 line that follows, hashed on the guest, is checked but not
+// timed).
+func measureUpload(addr string, n int64, sum string, limit time.Duration) (float64, error) {
+	tr := newTransport(1)
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: limit}
+	req, err := http.NewRequest("POST", "http://"+addr+"/upload", proto.NewPattern(n))
+	if err != nil {
+		return 0, err
+	}
+	req.ContentLength = n
+	req.Header.Set("Content-Type", "application/octet-stream")
+	t0 := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return 0, fmt.Errorf("POST /upload: %s %s", resp.Status, strings.TrimSpace(string(b)))
+	}
+	br := bufio.NewReader(io.LimitReader(resp.Body, 1024))
+	first, err := br.ReadString('\n')
+	d := time.Since(t0)
+	if err != nil {
+		return 0, fmt.Errorf("POST /upload: reply %q: %v", first, err)
+	}
+	rest, err := io.ReadAll(br)
+	if err != nil {
+		return 0, fmt.Errorf("POST /upload: reply: %v", err)
+	}
+	gotN, gotSum, err := parseUploadReply(first + string(rest))
+	if err != nil {
+		return 0, err
+	}
+	if err := checkTransfer(gotN, gotSum, n, sum); err != nil {
+		return 0, fmt.Errorf("the guest received: %v", err)
+	}
+	return rate(float64(n), d), nil
+}
+
+var uploadReplyRE = regexp.MustCompile(`^n=(\d+)\nsha256=([0-9a-f]{64})\n$`)
+
+// parseUploadReply reads the guest's reply to POST /upload:
+// "n=<bytes>\nsha256=<hex>\n".
+func parseUploadReply(s string) (n int64, sum string, err error) {
+	m := uploadReplyRE.FindStringSubmatch(s)
+	if m == nil {
+		return 0, "", fmt.Errorf("POST /upload: unexpected reply %q", s)
+	}
+	n, err = strconv.ParseInt(m[1], 10, 64)
+	if err != nil {
+		return 0, "", fmt.Errorf("POST /upload: unexpected reply %q", s)
+	}
+	return n, m[2], nil
+}
+
+// checkTransfer compares what a transfer moved (bytes, hex SHA-256) with
+// what it should have.
+func checkTransfer(n int64, sum string, wantN int64, wantSum string) error {
+	switch {
+	case n != wantN:
+		return fmt.Errorf("%d bytes, want %d", n, wantN)
+	case sum != wantSum:
+		return fmt.Errorf("%d bytes as expected, but SHA-256 %s, want %s", n, sum, wantSum)
+	}
+	return nil
+}
+
+// quitGuest asks the guest to end the netserve row. Errors do not count:
+// the guest may end the machine before its reply gets out, and a guest
+// that does not end runs into the boot's timeout.
+func quitGuest(httpAddr string) {
+	tr := newTransport(1)
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 5 * time.Second}
+	if resp, err := client.Post("http://"+httpAddr+"/quit", "text/plain", nil); err == nil {
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+}
+
+// A hostFwd forwards TCP connections to 127.0.0.1:host to the guest's
+// port guest (QEMU's hostfwd).
+type hostFwd struct {
+	host, guest int
+}
+
+// freePorts returns n distinct TCP ports that were free on 127.0.0.1 a
+// moment ago (the kernel's choice, so parallel runs do not collide).
+func freePorts(n int) ([]int, error) {
+	var ports []int
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// netForwards are the forwards of a netserve boot: free host ports to
+// the guest's HTTP (80) and echo (7) servers.
+func netForwards() ([]hostFwd, error) {
+	p, err := freePorts(2)
+	if err != nil {
+		return nil, err
+	}
+	return []hostFwd{{p[0], 80}, {p[1], 7}}, nil
+}
+
+// serviceAddrs maps the services the guest's SERVING line names (guest
+// ports) to host addresses through the forwards (nil: the guest runs on
+// the host, its ports are the host's).
+func serviceAddrs(serving map[string]int, fwd []hostFwd) (httpAddr, echoAddr string, err error) {
+	addr := func(name string) (string, error) {
+		p, ok := serving[name]
+		if !ok {
+			return "", fmt.Errorf("the guest serves no %s", name)
+		}
+		if fwd == nil {
+			return net.JoinHostPort("127.0.0.1", strconv.Itoa(p)), nil
+		}
+		for _, f := range fwd {
+			if f.guest == p {
+				return net.JoinHostPort("127.0.0.1", strconv.Itoa(f.host)), nil
+			}
+		}
+		return "", fmt.Errorf("the guest serves %s on port %d, which QEMU does not forward", name, p)
+	}
+	httpAddr, err1 := addr("http")
+	echoAddr, err2 := addr("echo")
+	return httpAddr, echoAddr, errors.Join(err1, err2)
+}

@@ -1,0 +1,223 @@
+//go:build !tamago
+
+package main
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/yolkos/yolk/bench/proto"
+)
+
+func TestParseUploadReply(t *testing.T) {
+	sum := strings.Repeat("ab", 32)
+	if n, s, err := parseUploadReply("n=4194304\nsha256=" + sum + "\n"); err != nil || n != 4194304 || s != sum {
+		t.Errorf("got %d %q %v", n, s, err)
+	}
+	for _, bad := range []string{
+		"",
+		"n=5\n",                          // no hash
+		"n=5\nsha256=" + sum,             // no final newline
+		"n=-5\nsha256=" + sum + "\n",     // negative
+		"n=5\nsha256=" + sum[:62] + "\n", // short hash
+		"n=5\nsha256=" + strings.ToUpper(sum) + "\n",   // not lower-case hex
+		"n=5\nsha256=" + sum + "\nmore\n",              // trailing text
+		"n=99999999999999999999\nsha256=" + sum + "\n", // overflows
+	} {
+		if _, _, err := parseUploadReply(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestCheckTransfer(t *testing.T) {
+	sum := patternSHA256(1000)
+	if err := checkTransfer(1000, sum, 1000, sum); err != nil {
+		t.Error(err)
+	}
+	if err := checkTransfer(999, sum, 1000, sum); err == nil || !strings.Contains(err.Error(), "999 bytes, want 1000") {
+		t.Errorf("short transfer: %v", err)
+	}
+	if err := checkTransfer(1000, patternSHA256(999), 1000, sum); err == nil || !strings.Contains(err.Error(), "SHA-256") {
+		t.Errorf("wrong data: %v", err)
+	}
+	// The SHA-256 of the empty pattern is the well-known one.
+	if got := patternSHA256(0); got != "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" {
+		t.Errorf("patternSHA256(0) = %s", got)
+	}
+}
+
+func TestRate(t *testing.T) {
+	if got := rate(3000, 1500*time.Millisecond); got != 2000 {
+		t.Errorf("rate = %v", got)
+	}
+}
+
+func TestServiceAddrs(t *testing.T) {
+	fwd := []hostFwd{{40001, 80}, {40002, 7}}
+	h, e, err := serviceAddrs(map[string]int{"http": 80, "echo": 7}, fwd)
+	if err != nil || h != "127.0.0.1:40001" || e != "127.0.0.1:40002" {
+		t.Errorf("forwarded: %s %s %v", h, e, err)
+	}
+	h, e, err = serviceAddrs(map[string]int{"http": 38000, "echo": 38001}, nil)
+	if err != nil || h != "127.0.0.1:38000" || e != "127.0.0.1:38001" {
+		t.Errorf("on the host: %s %s %v", h, e, err)
+	}
+	if _, _, err := serviceAddrs(map[string]int{"http": 8080, "echo": 7}, fwd); err == nil || !strings.Contains(err.Error(), "8080") {
+		t.Errorf("a port not forwarded: %v", err)
+	}
+	if _, _, err := serviceAddrs(map[string]int{"http": 80}, fwd); err == nil || !strings.Contains(err.Error(), "no echo") {
+		t.Errorf("no echo: %v", err)
+	}
+}
+
+func TestFreePorts(t *testing.T) {
+	p, err := freePorts(2)
+	if err != nil {
+		t.Skip(err)
+	}
+	if len(p) != 2 || p[0] == p[1] || p[0] <= 0 || p[1] <= 0 {
+		t.Errorf("ports %v", p)
+	}
+	fwd, err := netForwards()
+	if err != nil || len(fwd) != 2 || fwd[0].guest != 80 || fwd[1].guest != 7 || fwd[0].host == fwd[1].host {
+		t.Errorf("forwards %v %v", fwd, err)
+	}
+}
+
+func TestNetOutStatus(t *testing.T) {
+	var o netOut
+	o.add(netIdle, "pct", 0.5, 0)
+	o.add(netHTTP, "rps", 900, 100)
+	o.add(netHTTP, "rps", 1100, 100)
+	o.add(netEchoP50, "ns", 250e3, 300)
+	o.add(netDown, "bytes", 40e6, 0)
+	o.errs = []string{"upload: timed out"}
+	o.slowest = 1234567 * time.Microsecond
+	want := "idle 0.50%, 1000 req/s (slowest 1.235s), echo p50 250 µs, down 40.0 MB/s, 1 failed: upload: timed out"
+	if got := o.status(); got != want {
+		t.Errorf("status %q\nwant   %q", got, want)
+	}
+}
+
+// A server that gets the transfers wrong: each must fail, with why.
+func TestBrokenTransfers(t *testing.T) {
+	const n = 100000
+	sum := patternSHA256(n)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/":
+			io.WriteString(w, "something else\n")
+		case "/bytes":
+			b, _ := io.ReadAll(proto.NewPattern(n))
+			if r.URL.Query().Get("n") != fmt.Sprint(n) {
+				http.Error(w, "bad n", http.StatusBadRequest)
+				return
+			}
+			b[n/2] ^= 1 // one bit flipped
+			w.Write(b)
+		case "/upload":
+			k, _ := io.Copy(io.Discard, r.Body)
+			fmt.Fprintf(w, "n=%d\nsha256=%s\n", k-1, sum) // one byte short
+		}
+	}))
+	defer srv.Close()
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	if _, err := measureDownload(addr, n, sum, 10*time.Second); err == nil || !strings.Contains(err.Error(), "SHA-256") {
+		t.Errorf("download of a corrupted body: %v", err)
+	}
+	if _, err := measureUpload(addr, n, sum, 10*time.Second); err == nil || !strings.Contains(err.Error(), "99999 bytes, want 100000") {
+		t.Errorf("upload the guest miscounted: %v", err)
+	}
+	if _, err := measureHTTP(addr, 4, 100*time.Millisecond, 10*time.Second); err == nil || !strings.Contains(err.Error(), "unexpected body") {
+		t.Errorf("HTTP with the wrong body: %v", err)
+	}
+	// Nothing listening.
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	dead := l.Addr().String()
+	l.Close()
+	if _, err := measureHTTP(dead, 4, 100*time.Millisecond, 2*time.Second); err == nil {
+		t.Error("HTTP against nothing succeeded")
+	}
+	if _, err := measureEcho(dead, 10, 64, 2*time.Second); err == nil {
+		t.Error("echo against nothing succeeded")
+	}
+}
+
+// An echo server that answers wrongly (or not at all) fails the run.
+func TestBrokenEcho(t *testing.T) {
+	serve := func(handle func(net.Conn)) string {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				go handle(c)
+			}
+		}()
+		return l.Addr().String()
+	}
+	good := serve(func(c net.Conn) { io.Copy(c, c); c.Close() })
+	rtts, err := measureEcho(good, 50, 64, 10*time.Second)
+	if err != nil || len(rtts) != 50 {
+		t.Fatalf("a good echo: %d round trips, %v", len(rtts), err)
+	}
+	flip := serve(func(c net.Conn) {
+		defer c.Close()
+		b := make([]byte, 64)
+		for i := 0; ; i++ {
+			if _, err := io.ReadFull(c, b); err != nil {
+				return
+			}
+			if i == 20 {
+				b[3]++
+			}
+			c.Write(b)
+		}
+	})
+	if _, err := measureEcho(flip, 50, 64, 10*time.Second); err == nil || !strings.Contains(err.Error(), "round trip 20: the echo differs") {
+		t.Errorf("a wrong echo: %v", err)
+	}
+	mute := serve(func(c net.Conn) { io.Copy(io.Discard, c) })
+	if _, err := measureEcho(mute, 50, 64, 300*time.Millisecond); err == nil || !strings.Contains(err.Error(), "timeout") {
+		t.Errorf("no echo: %v", err)
+	}
+}
+
+// The report's description of the network rows matches what runs.
+func TestNetMethods(t *testing.T) {
+	f, q := netConfigFor(false, 0), netConfigFor(true, 0)
+	text := strings.Join(strings.Fields(methods), " ")
+	for _, want := range []string{
+		fmt.Sprintf("%d clients on keep-alive connections", f.clients),
+		fmt.Sprintf("a %d-byte body", len(proto.HelloBody)),
+		fmt.Sprintf("for %g s (%g s)", f.window.Seconds(), q.window.Seconds()),
+		fmt.Sprintf("%d (%d) sequential %d-byte round trips", f.trips, q.trips, f.msg),
+		fmt.Sprintf("GET of %d MiB (%d MiB)", f.bulk>>20, q.bulk>>20),
+		fmt.Sprintf("POST of %d MiB (%d MiB)", f.bulk>>20, q.bulk>>20),
+		fmt.Sprintf("Last, %g s after the load", netSettle.Seconds()),
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the methods do not say %q", want)
+		}
+	}
+	if f.reps != 3 || q.reps != 1 || !strings.Contains(text, "three times over (once in quick runs)") {
+		t.Errorf("reps %d, %d", f.reps, q.reps)
+	}
+	if q.clients != f.clients || q.msg != f.msg || !strings.Contains(tableRows[slices.IndexFunc(tableRows, func(d rowDef) bool { return d.key == netHTTP })].title, fmt.Sprintf("%d keep-alive", f.clients)) {
+		t.Error("the rows' titles do not match quick and full runs")
+	}
+}
