@@ -12,6 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/header"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/icmp"
+	"gvisor.dev/gvisor/pkg/waiter"
+
 	"github.com/yolkos/yolk/drivers/virtio"
 )
 
@@ -218,5 +224,50 @@ func TestParseStatic(t *testing.T) {
 func TestStartNeedsNICAndWait(t *testing.T) {
 	if _, err := Start(Config{}); err == nil {
 		t.Fatal("Start without a NIC succeeded")
+	}
+}
+
+// The stack answers ICMP echo requests (an ICMP endpoint on the other
+// stack sends one and reads the reply).
+func TestICMPEcho(t *testing.T) {
+	_, sb := startPair(t, 16)
+	var wq waiter.Queue
+	ep, terr := sb.S.NewEndpoint(icmp.ProtocolNumber4, ipv4.ProtocolNumber, &wq)
+	if terr != nil {
+		t.Fatal(terr)
+	}
+	defer ep.Close()
+	we, ch := waiter.NewChannelEntry(waiter.ReadableEvents)
+	wq.EventRegister(&we)
+	defer wq.EventUnregister(&we)
+	req := make([]byte, header.ICMPv4MinimumSize+8)
+	h := header.ICMPv4(req)
+	h.SetType(header.ICMPv4Echo)
+	copy(req[header.ICMPv4MinimumSize:], "yolkping")
+	var r bytes.Reader
+	r.Reset(req)
+	dst := tcpip.FullAddress{Addr: tcpip.AddrFrom4([4]byte{10, 9, 0, 1})}
+	if _, err := ep.Write(&r, tcpip.WriteOptions{To: &dst}); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		var out bytes.Buffer
+		_, err := ep.Read(&out, tcpip.ReadOptions{})
+		if _, ok := err.(*tcpip.ErrWouldBlock); ok {
+			select {
+			case <-ch:
+				continue
+			case <-time.After(10 * time.Second):
+				t.Fatal("no echo reply")
+			}
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		reply := header.ICMPv4(out.Bytes())
+		if reply.Type() != header.ICMPv4EchoReply || !bytes.HasSuffix(out.Bytes(), []byte("yolkping")) {
+			t.Fatalf("reply %x", out.Bytes())
+		}
+		return
 	}
 }

@@ -509,3 +509,63 @@ func dnsAnswer(q []byte, name string, ip net.IP) []byte {
 	}
 	return r
 }
+
+// IPv6: the guest configures itself from QEMU's router advertisements
+// (SLAAC, prefix fec0::/64) and dials the host through QEMU's IPv6
+// gateway, fec0::2, which leads to the host's ::1.
+func TestNetIPv6(t *testing.T) {
+	l, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		t.Fatalf("the host needs an IPv6 loopback for this test: %v", err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			io.WriteString(c, "over IPv6")
+			c.Close()
+		}
+	}()
+	s := demo(t)
+	port := l.Addr().(*net.TCPAddr).Port
+	var b []byte
+	// SLAAC may still be finishing right after boot.
+	for try := 0; ; try++ {
+		resp, err := http.Get(fmt.Sprintf("%s/dial?addr=[fec0::2]:%d", s.http, port))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == 200 || try == 20 {
+			break
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	if string(b) != "over IPv6" {
+		t.Fatalf("the guest read %q", b)
+	}
+	// The address list is read until SLAAC has added the global address
+	// (duplicate address detection takes a moment after the dial).
+	var st struct {
+		Network struct {
+			IPv6 []string `json:"ipv6"`
+		} `json:"network"`
+	}
+	global := false
+	for try := 0; !global && try < 40; try++ {
+		if try > 0 {
+			time.Sleep(250 * time.Millisecond)
+		}
+		json.Unmarshal(get(t, http.DefaultClient, s.http+"/status.json"), &st)
+		for _, a := range st.Network.IPv6 {
+			global = global || strings.HasPrefix(a, "fec0::")
+		}
+	}
+	if !global {
+		t.Errorf("no SLAAC address from the fec0::/64 prefix: %v", st.Network.IPv6)
+	}
+}
