@@ -75,6 +75,26 @@ func TestIntegrationYolk(t *testing.T) {
 	bootRows(t, tg, elf, "")
 }
 
+func TestIntegrationRPi4(t *testing.T) {
+	integration(t)
+	dir := t.TempDir()
+	elf, img := filepath.Join(dir, "guest.elf"), filepath.Join(dir, "kernel8.img")
+	// The harness's paths are relative to the repository's root.
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chdir("../.."); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chdir(wd)
+	if err := buildRPi4(elf, img); err != nil {
+		t.Fatal(err)
+	}
+	tg, _ := targetByKey("rpi4")
+	bootRows(t, tg, img, "")
+}
+
 // The Linux kernel comes from make bench's cache (build/bench/linux).
 func TestIntegrationLinux(t *testing.T) {
 	integration(t)

@@ -1,7 +1,9 @@
 //go:build !tamago
 
 // Command harness runs the benchmarks of bench/guest on yolk and on Linux
-// under QEMU, side by side, and writes the tables and the chart:
+// under QEMU, side by side, and on yolk built for board/rpi4 on QEMU's
+// raspi4b (its own table: no Linux guest, no network rows), and writes the
+// tables and the chart:
 //
 //	go run ./bench/harness [-quick] [-only yolk|linux] [-kernel IMAGE] [-rows a,b] [-budget 13m] [-doc FILE]
 //
@@ -132,6 +134,8 @@ func run(o options) error {
 			return kernel, initramfsNet
 		case t.linux:
 			return kernel, initramfs
+		case t.board == rpi4Board:
+			return rpi4Image, ""
 		case row == "netserve":
 			return yolkNetImage, ""
 		}
@@ -159,8 +163,11 @@ func run(o options) error {
 			}
 		}
 		size := fileSize(yolkImage)
-		if t.linux {
+		switch {
+		case t.linux:
 			size = fileSize(kernel) + fileSize(initramfs)
+		case t.board == rpi4Board:
+			size = fileSize(rpi4Image)
 		}
 		r.add(t.key, "image_size", float64(size))
 		if slices.Contains(o.rows, "netserve") && !r.skipped(t.key, "netserve") {
@@ -256,8 +263,9 @@ func run(o options) error {
 
 // prepare builds the guests and gets the Linux kernel, and returns the
 // targets that can run. Without a kernel the Linux targets are skipped;
-// a build that fails is an error, except for the network rows' images:
-// their rows are skipped then, with the reason.
+// a build that fails is an error, except for the network rows' images
+// (their rows are skipped then) and the raspi4b image (its target's rows
+// fail), with the reason. raspi4b has no network rows.
 func prepare(o options, r *report) (run []target, kernel string, err error) {
 	for _, t := range targets {
 		if o.only == "yolk" && t.linux || o.only == "linux" && !t.linux {
@@ -267,16 +275,24 @@ func prepare(o options, r *report) (run []target, kernel string, err error) {
 		}
 	}
 	netRows := slices.Contains(o.rows, "netserve")
+	if netRows {
+		for _, t := range run {
+			if t.board == rpi4Board {
+				progress("  skipping the network rows on %s: %s", rpi4Machine, rpi4NoNet)
+				r.notes = append(r.notes, note{t.key, "netserve", "skipped", rpi4NoNet})
+			}
+		}
+	}
 	skipNet := func(linux bool, reason string) {
 		progress("  skipping the network rows on %s: %s", map[bool]string{false: "yolk", true: "Linux"}[linux], reason)
 		for _, t := range run {
-			if t.linux == linux {
+			if t.linux == linux && !r.skipped(t.key, "netserve") {
 				r.notes = append(r.notes, note{t.key, "netserve", "skipped", reason})
 			}
 		}
 	}
 	var sizes []string
-	if slices.ContainsFunc(run, func(t target) bool { return !t.linux }) {
+	if slices.ContainsFunc(run, func(t target) bool { return !t.linux && t.board == "" }) {
 		progress("building the yolk guest (%s, board/qemu-virt)", yolkImage)
 		if err := buildYolk(yolkImage, ""); err != nil {
 			return nil, "", err
@@ -289,6 +305,23 @@ func prepare(o options, r *report) (run []target, kernel string, err error) {
 			} else {
 				sizes = append(sizes, fmt.Sprintf("with networking %d bytes", fileSize(yolkNetImage)))
 			}
+		}
+	}
+	if slices.ContainsFunc(run, func(t target) bool { return t.board == rpi4Board }) {
+		// A guest that does not build for board/rpi4 fails its target's
+		// rows, with the reason; the other targets still run.
+		progress("building the yolk guest for board/rpi4 (%s, %s)", rpi4Image, rpi4Machine)
+		if err := buildRPi4(rpi4ELF, rpi4Image); err != nil {
+			reason := "the raspi4b image (board/rpi4) does not build: " + buildError(err)
+			progress("  %s", reason)
+			run = slices.DeleteFunc(run, func(t target) bool {
+				if t.board == rpi4Board {
+					r.notes = append(r.notes, note{t.key, "", "failed", reason})
+				}
+				return t.board == rpi4Board
+			})
+		} else {
+			sizes = append(sizes, fmt.Sprintf("yolk raspi4b kernel8.img %d bytes", fileSize(rpi4Image)))
 		}
 	}
 	if slices.ContainsFunc(run, func(t target) bool { return t.linux }) {

@@ -21,13 +21,15 @@ import (
 const qemuBin = "qemu-system-aarch64"
 
 // A target is one way of booting the guest: yolk or Linux, on 1 or 2
-// cores, with yolk boot arguments that switch a mechanism off.
+// cores, with yolk boot arguments that switch a mechanism off, or yolk on
+// another board's machine.
 type target struct {
 	key      string // short name, e.g. yolk2
 	label    string // column header
 	linux    bool
 	smp      int
 	bootargs []string // yolk only
+	board    string   // yolk only: "" for board/qemu-virt (-M virt), or rpi4Board (-M raspi4b)
 }
 
 var targets = []target{
@@ -37,6 +39,8 @@ var targets = []target{
 	{key: "linux2", label: "linux smp2", linux: true, smp: 2},
 	{key: "yolk2cpus1", label: "yolk smp2 yolk.cpus=1", smp: 2, bootargs: []string{"yolk.cpus=1"}},
 	{key: "yolk2poll", label: "yolk smp2 yolk.idle=poll", smp: 2, bootargs: []string{"yolk.idle=poll"}},
+	// QEMU's raspi4b has 4 cores, a fixed amount of RAM and no network.
+	{key: "rpi4", label: "yolk raspi4b smp4", smp: 4, board: rpi4Board},
 }
 
 func targetByKey(key string) (target, bool) {
@@ -49,14 +53,21 @@ func targetByKey(key string) (target, bool) {
 }
 
 // qemuArgs is the QEMU command line for t booting kernel (yolk: the
-// guest's ELF; Linux: the kernel's image and initrd, the initramfs) and
-// running the guest with guestArgs. With forwards (the network rows), the
-// machine gets a virtio-net device on QEMU's user network with those
-// ports forwarded. Everything up to -kernel is the same for yolk and
-// Linux.
+// guest's ELF, on raspi4b its kernel8.img; Linux: the kernel's image and
+// initrd, the initramfs) and running the guest with guestArgs. With
+// forwards (the network rows), the machine gets a virtio-net device on
+// QEMU's user network with those ports forwarded. Everything up to -kernel
+// is the same for yolk and Linux on virt. On raspi4b (a fixed machine: 4
+// cores, no network device, so no forwards) the board's device tree is
+// loaded too, as the Pi's firmware would pass it.
 func (t target) qemuArgs(kernel, initrd string, fwd []hostFwd, guestArgs []string) []string {
 	a := []string{"-M", "virt", "-cpu", "max", "-m", "1G", "-smp", strconv.Itoa(t.smp),
 		"-nographic", "-monitor", "none", "-serial", "stdio", "-no-reboot", "-semihosting"}
+	if t.board == rpi4Board {
+		a = []string{"-M", rpi4Machine, "-dtb", rpi4DTB,
+			"-nographic", "-monitor", "none", "-serial", "stdio", "-no-reboot", "-semihosting"}
+		fwd = nil
+	}
 	if len(fwd) > 0 {
 		netdev := "user,id=n0"
 		for _, f := range fwd {

@@ -172,6 +172,25 @@ func (r *report) ablationTable() [][]string {
 	return rows
 }
 
+// rpi4Table shows yolk on QEMU's raspi4b: another machine (4 Cortex-A72
+// cores, the BCM2711's timer and interrupt controller), with no Linux
+// guest to compare with, so no ratios; no network device, so no network
+// rows.
+func (r *report) rpi4Table() [][]string {
+	t, _ := targetByKey("rpi4")
+	rows := [][]string{{"row", "unit", t.label}}
+	for _, d := range tableRows {
+		if d.guest == "netserve" {
+			continue
+		}
+		if d.key == "image_size" {
+			d.title = "image size (kernel8.img)"
+		}
+		rows = append(rows, []string{d.title, d.unit, r.cell(t.key, d)})
+	}
+	return rows
+}
+
 func (r *report) label(key string) string {
 	if t, ok := targetByKey(key); ok {
 		return t.label
@@ -196,9 +215,10 @@ const legend = "Each cell: median (min–max) over all runs; ratios compare medi
 
 // writeText writes the tables for a terminal.
 func (r *report) writeText(w io.Writer) {
-	for i, tab := range [][][]string{r.mainTable(), r.ablationTable()} {
+	titles := []string{"", "yolk mechanisms switched off (-smp 2):", "yolk on raspi4b (4 cores), no ratios (no Linux guest there), no network rows:"}
+	for i, tab := range [][][]string{r.mainTable(), r.ablationTable(), r.rpi4Table()} {
 		if i > 0 {
-			fmt.Fprintln(w, "\nyolk mechanisms switched off (-smp 2):")
+			fmt.Fprintln(w, "\n"+titles[i])
 		}
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		for _, row := range tab {
@@ -248,6 +268,13 @@ func (r *report) writeMarkdown(w io.Writer, chart string) {
 		"On `-smp 2`, with the boot arguments `yolk.cpus=1` (one core) and `yolk.idle=poll` "+
 		"(idle cores spin, as TamaGo's default idle does); the ratios are to plain yolk on `-smp 2`.\n\n")
 	mdTable(w, r.ablationTable())
+	fmt.Fprint(w, "\n## yolk on raspi4b (4 cores)\n\n"+
+		"The same guest built for `board/rpi4` (its import of `board/qemu-virt` replaced through a `go build -overlay`, "+
+		"as `board/rpi4/build.sh` does), converted to `kernel8.img` and booted on QEMU's `raspi4b` machine "+
+		"(4 Cortex-A72 cores, the BCM2711's GIC-400 and 54 MHz timer). "+
+		"There is no Linux guest for it, so no ratios, and no network device on raspi4b, so no network rows. "+
+		"Another emulated machine: compare its numbers with the tables above only loosely.\n\n")
+	mdTable(w, r.rpi4Table())
 	fmt.Fprintf(w, "\n%s\n\n## How each row is measured\n\n", legend)
 	fmt.Fprint(w, methods)
 	rows := slices.Clone(guestRows)
@@ -307,7 +334,7 @@ the host takes CPU time from QEMU's threads and shows up in the results (see "ot
   transfer that comes out wrong is a failure, not a number. Last, 1 s after the load, the **idle server**'s
   host CPU, measured as for the idle guest, with nothing connected. The host's load generator shares the
   host's CPUs with QEMU.
-- **image size**: what QEMU loads: the yolk ELF; the Linux kernel image plus the gzip initramfs.
+- **image size**: what QEMU loads: the yolk ELF (on raspi4b its raw kernel8.img); the Linux kernel image plus the gzip initramfs.
   Both Go programs are linked with ` + "`-s -w`" + `. With networking: the netserve images (the Linux one's
   initramfs also holds the four modules).
 
