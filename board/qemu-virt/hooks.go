@@ -38,7 +38,9 @@ func hwinit0() {
 			return uintptr(b), ok
 		})
 		if fail != "" {
-			halt2("no entropy source: the CPU lacks FEAT_RNG (RNDR) and there is ", fail, "; run QEMU with -cpu max or -device virtio-rng-device")
+			puts("no entropy source: the CPU lacks FEAT_RNG (RNDR) and there is ")
+			puts(fail)
+			halt("; run QEMU with -cpu max or -device virtio-rng-device")
 		}
 	}
 	// The wall clock comes from the PL031 before the runtime reads the
@@ -59,19 +61,18 @@ func EntropySource() string {
 	return "RNDR"
 }
 
-//go:nosplit
-func halt(msg string) { halt2(msg, "", "") }
-
-// halt2 prints its parts (no allocation: it runs before the heap) and
-// exits with status 70.
+// puts prints s on the console (no allocation: it runs before the heap).
 //
 //go:nosplit
-func halt2(a, b, c string) {
-	for _, msg := range [3]string{a, b, c} {
-		for i := 0; i < len(msg); i++ {
-			printk(msg[i])
-		}
+func puts(s string) {
+	for i := 0; i < len(s); i++ {
+		printk(s[i])
 	}
+}
+
+//go:nosplit
+func halt(msg string) {
+	puts(msg)
 	printk('\n')
 	exit(70)
 }
@@ -93,7 +94,8 @@ func initRNG() {}
 func getRandomData(b []byte) {
 	if entropy.Ready() {
 		if fail := entropy.Read(b); fail != "" {
-			halt2("entropy source failed: ", fail, "")
+			puts("entropy source failed: ")
+			halt(fail)
 		}
 		return
 	}
@@ -120,10 +122,7 @@ func exit(code int32) {
 		semihosting.Exit(code)
 	}
 	if code != 0 {
-		msg := "yolk: exit status is not passed to the host without -semihosting; powering off\n"
-		for i := 0; i < len(msg); i++ {
-			printk(msg[i])
-		}
+		puts("yolk: exit status is not passed to the host without -semihosting; powering off\n")
 	}
 	psci.SystemOff()
 	for {
