@@ -37,8 +37,7 @@ type link struct {
 	nic  NIC
 	addr tcpip.LinkAddress
 
-	mu         sync.Mutex
-	dispatcher stack.NetworkDispatcher
+	dispatcher atomic.Pointer[stack.NetworkDispatcher] // set by Attach
 
 	// tap, when set, sees received frames first and keeps those it
 	// returns true for (DHCP replies, before the stack has an address).
@@ -75,15 +74,15 @@ func (l *link) Close()                                       {}
 func (l *link) SetOnCloseAction(func())                      {}
 
 func (l *link) Attach(d stack.NetworkDispatcher) {
-	l.mu.Lock()
-	l.dispatcher = d
-	l.mu.Unlock()
+	if d == nil {
+		l.dispatcher.Store(nil)
+		return
+	}
+	l.dispatcher.Store(&d)
 }
 
 func (l *link) IsAttached() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.dispatcher != nil
+	return l.dispatcher.Load() != nil
 }
 
 // WritePackets sends each packet as one frame. When the NIC is full the
@@ -135,14 +134,12 @@ func (l *link) deliver(frame []byte) {
 	if tap := l.tap.Load(); tap != nil && (*tap)(frame) {
 		return
 	}
-	l.mu.Lock()
-	d := l.dispatcher
-	l.mu.Unlock()
+	d := l.dispatcher.Load()
 	if d == nil {
 		l.drops.Add(1)
 		return
 	}
 	pkt := stack.NewPacketBuffer(stack.PacketBufferOptions{Payload: buffer.MakeWithData(frame)})
-	d.DeliverNetworkPacket(0, pkt)
+	(*d).DeliverNetworkPacket(0, pkt)
 	pkt.DecRef()
 }

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -116,7 +117,9 @@ func Start(cfg Config) (*Stack, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.DHCPTimeout)
 	defer cancel()
-	l, err := st.dhcpClient().Acquire(ctx)
+	c, done := st.dhcpClient()
+	l, err := c.Acquire(ctx)
+	done()
 	if err != nil {
 		return nil, fmt.Errorf("netstack: no IPv4 address: %w (set ip= gw= dns= for a static one)", err)
 	}
@@ -164,7 +167,9 @@ func (st *Stack) receive() {
 	}
 }
 
-func (st *Stack) dhcpClient() *dhcp.Client {
+// dhcpClient returns a DHCP client whose replies the link diverts to it
+// until done is called (the check stays off the receive path otherwise).
+func (st *Stack) dhcpClient() (c *dhcp.Client, done func()) {
 	recv := make(chan []byte, 8)
 	tap := func(frame []byte) bool {
 		if !dhcp.IsReply(frame) {
@@ -177,12 +182,13 @@ func (st *Stack) dhcpClient() *dhcp.Client {
 		return true
 	}
 	st.link.tap.Store(&tap)
-	return &dhcp.Client{
+	c = &dhcp.Client{
 		MAC:      st.cfg.NIC.HardwareAddr(),
 		Hostname: st.cfg.Hostname,
 		Send:     func(frame []byte) error { return st.link.send([][]byte{frame}) },
 		Recv:     recv,
 	}
+	return c, func() { st.link.tap.CompareAndSwap(&tap, nil) }
 }
 
 // renew keeps the lease: a REQUEST at T1, again until the lease ends.
@@ -194,7 +200,9 @@ func (st *Stack) renew(l dhcp.Lease) {
 		}
 		time.Sleep(wait)
 		ctx, cancel := context.WithTimeout(context.Background(), l.T2-l.T1+time.Second)
-		nl, err := st.dhcpClient().Renew(ctx, l)
+		c, done := st.dhcpClient()
+		nl, err := c.Renew(ctx, l)
+		done()
 		cancel()
 		if err != nil {
 			st.cfg.Log("dhcp: renewing %v: %v", l.Addr, err)
@@ -289,7 +297,10 @@ func ParseStatic(ip, gw, dns string) (addr netip.Prefix, gateway netip.Addr, ser
 		}
 	}
 	if dns != "" {
-		for _, s := range splitComma(dns) {
+		for _, s := range strings.Split(dns, ",") {
+			if s == "" {
+				continue
+			}
 			ap, err := netip.ParseAddrPort(s)
 			if err != nil {
 				a, err2 := netip.ParseAddr(s)
@@ -302,19 +313,4 @@ func ParseStatic(ip, gw, dns string) (addr netip.Prefix, gateway netip.Addr, ser
 		}
 	}
 	return addr, gateway, servers, nil
-}
-
-func splitComma(s string) []string {
-	var out []string
-	for start := 0; start <= len(s); {
-		end := start
-		for end < len(s) && s[end] != ',' {
-			end++
-		}
-		if end > start {
-			out = append(out, s[start:end])
-		}
-		start = end + 1
-	}
-	return out
 }
