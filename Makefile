@@ -57,7 +57,9 @@ test-host: toolchain
 	$(TARGET_ENV) $(TAMAGO) vet -unsafeptr=false ./...
 	# -p 1: packages that boot QEMU (test/, test/rpi4) one at a time, so a
 	# saturated host does not make QEMU's user network drop connections.
-	YOLK_LONG=1 go test -p 1 ./...
+	# -count=1: those packages build guests from sources go test's cache
+	# does not see, so a cached result could hide a broken guest.
+	YOLK_LONG=1 go test -count=1 -p 1 ./...
 
 # Target tests: each package's tests built for the board and run in QEMU
 # (2 cores, GICv2, full-length tests: yolk.long=1 reaches the guest's
