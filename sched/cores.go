@@ -32,9 +32,10 @@ type core struct {
 	sliceStart uint64
 
 	// Statistics, in counter ticks.
-	idleCounts atomic.Uint64
-	wakeups    atomic.Uint64
-	preempts   atomic.Uint64
+	idleCounts    atomic.Uint64
+	wakeups       atomic.Uint64
+	preempts      atomic.Uint64
+	asyncPreempts atomic.Uint64
 }
 
 var cores [exception.MaxCores]core

@@ -36,6 +36,12 @@
 //     a quantum (10 ms, bootarg yolk.quantum): it sets g.preempt and
 //     g.stackguard0 = stackPreempt, so the goroutine yields at its next
 //     function call;
+//   - preempts asynchronously a goroutine that is asked to yield (by the
+//     quantum or by the runtime: a stop-the-world, the collector's
+//     suspendG) when the runtime says the interrupted PC is an
+//     asynchronous safe point: the IRQ returns into runtime.asyncPreempt,
+//     as a preemption signal would on Linux (asyncpreempt.go), so loops
+//     without calls yield too (bootarg yolk.preempt=call turns it off);
 //   - wakes one sleeping core with an SGI when this core's P has
 //     goroutines waiting in its run queue or the global run queue is not
 //     empty, so parallel work spreads;
@@ -50,8 +56,10 @@
 // the other Ps spins calling nanotime, and OnNanotime (called by the
 // board's Nanotime, one load when nothing is pending) fires that core's
 // timer at once, so the tick handler wakes the sleepers within about a
-// hundred microseconds. A goroutine that makes no function calls is not
-// preempted at all (no asynchronous preemption yet).
+// hundred microseconds. A goroutine in a loop without calls is stopped
+// at the first tick on its core that finds it at a safe point (the
+// runtime never preempts its own code asynchronously, so a goroutine
+// spinning inside the runtime still waits for its next call).
 //
 // # Interrupts to goroutines
 //

@@ -69,6 +69,7 @@ func onTimer(uint32) {
 			c.preempts.Add(1)
 			c.sliceStart = now
 		}
+		maybeAsyncPreempt(n, exception.IRQFrame(n), g)
 	}
 	switch {
 	case everyPWanted():
@@ -138,14 +139,18 @@ type Stats struct {
 	IdleNanos int64  // time spent asleep in Idle
 	Wakeups   uint64 // wake SGIs taken
 	Preempts  uint64 // time slices ended by the tick
+	// AsyncPreempts counts goroutines the tick made call asyncPreempt
+	// (for a time slice or for the runtime).
+	AsyncPreempts uint64
 }
 
 // CoreStats returns core n's statistics.
 func CoreStats(n int) Stats {
 	c := &cores[n]
 	return Stats{
-		IdleNanos: timer.CountsToNanos(c.idleCounts.Load()),
-		Wakeups:   c.wakeups.Load(),
-		Preempts:  c.preempts.Load(),
+		IdleNanos:     timer.CountsToNanos(c.idleCounts.Load()),
+		Wakeups:       c.wakeups.Load(),
+		Preempts:      c.preempts.Load(),
+		AsyncPreempts: c.asyncPreempts.Load(),
 	}
 }

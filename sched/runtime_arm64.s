@@ -75,3 +75,9 @@ TEXT ·restoreFP(SB),NOSPLIT,$0-8
 	MOVD	8(R0), R1
 	MSR	R1, FPCR
 	RET
+
+// func asyncPreemptPC() uintptr
+TEXT ·asyncPreemptPC(SB),NOSPLIT,$0-8
+	MOVD	$runtime·asyncPreempt(SB), R0
+	MOVD	R0, ret+0(FP)
+	RET

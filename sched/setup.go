@@ -50,6 +50,9 @@ type Config struct {
 	// IdlePoll makes Idle return at once, so idle cores spin in the
 	// scheduler as with TamaGo's default governor: for comparisons only.
 	IdlePoll bool
+	// CallPreemptOnly turns asynchronous preemption off: a goroutine then
+	// yields only at a function call (for comparisons).
+	CallPreemptOnly bool
 }
 
 // DefaultConfig is used for zero fields.
@@ -72,6 +75,7 @@ func Setup(c Controller, timerINTID uint32, cfg Config) {
 		cfg.Quantum = DefaultConfig.Quantum
 	}
 	idlePoll = cfg.IdlePoll
+	asyncOff = cfg.CallPreemptOnly
 	tickCounts = timer.NanosToCounts(int64(cfg.Tick))
 	quantumCounts = timer.NanosToCounts(int64(cfg.Quantum))
 	quantumNanos = int64(cfg.Quantum)

@@ -374,3 +374,120 @@ func TestRuntimeLayout(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// tightLoop makes no function call until stop is set: only asynchronous
+// preemption can take its core away.
+//
+//go:noinline
+func tightLoop(stop *atomic.Bool) (x uint64) {
+	for !stop.Load() {
+		x = x*2862933555777941757 + 3037000493
+	}
+	return x
+}
+
+func asyncPreempts() (n uint64) {
+	for i := 0; i < cores(); i++ {
+		n += sched.CoreStats(i).AsyncPreempts
+	}
+	return n
+}
+
+// startTightLoops occupies every core with a tightLoop; the returned
+// function stops them and waits.
+func startTightLoops() (stop func()) {
+	var flag atomic.Bool
+	var wg sync.WaitGroup
+	var sink atomic.Uint64
+	for i := 0; i < cores(); i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sink.Add(tightLoop(&flag))
+		}()
+	}
+	time.Sleep(20 * time.Millisecond) // every core is taken now
+	return func() { flag.Store(true); wg.Wait() }
+}
+
+// Loops without calls on every core must not starve a sleeper: the tick
+// preempts them asynchronously.
+func TestTightLoopsDoNotStarveSleeper(t *testing.T) {
+	before := asyncPreempts()
+	stop := startTightLoops()
+	var worst time.Duration
+	for i := 0; i < 5; i++ {
+		start := time.Now()
+		time.Sleep(2 * time.Millisecond)
+		worst = max(worst, time.Since(start))
+	}
+	stop()
+	if worst > 200*time.Millisecond {
+		t.Errorf("a 2ms sleep took %v with loops without calls on all %d cores", worst, cores())
+	}
+	if asyncPreempts() == before {
+		t.Error("no asynchronous preemption counted")
+	}
+	t.Logf("worst 2ms sleep %v; %d asynchronous preemptions", worst, asyncPreempts()-before)
+}
+
+// A stop-the-world must stop goroutines that make no calls: runtime.GC
+// completes while every core runs a tightLoop.
+func TestStopTheWorldStopsTightLoops(t *testing.T) {
+	stop := startTightLoops()
+	start := time.Now()
+	for i := 0; i < 5; i++ {
+		runtime.GC()
+	}
+	took := time.Since(start)
+	stop()
+	if took > 5*time.Second {
+		t.Errorf("5 collections took %v with loops without calls on every core", took)
+	}
+	t.Logf("5 collections in %v", took)
+}
+
+// floatLoop keeps integer and FP/SIMD state in registers across many
+// preemptions, without calls.
+//
+//go:noinline
+func floatLoop(iters int) (x float64, y uint64) {
+	x = 1
+	for i := 0; i < iters; i++ {
+		x = x*1.0000001 + 1e-9
+		y = y*6364136223846793005 + uint64(i)
+	}
+	return x, y
+}
+
+// Asynchronous preemption resumes a goroutine with every register as it
+// was: goroutines doing the same arithmetic, preempted at different
+// points, agree with one another.
+func TestAsyncPreemptionKeepsRegisters(t *testing.T) {
+	iters := 10_000_000
+	if long() {
+		iters = 40_000_000
+	}
+	before := asyncPreempts()
+	n := 2 * cores()
+	xs := make([]float64, n)
+	ys := make([]uint64, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			xs[i], ys[i] = floatLoop(iters)
+		}()
+	}
+	wg.Wait()
+	for i := 1; i < n; i++ {
+		if xs[i] != xs[0] || ys[i] != ys[0] {
+			t.Errorf("goroutine %d computed (%v, %#x), goroutine 0 (%v, %#x)", i, xs[i], ys[i], xs[0], ys[0])
+		}
+	}
+	if asyncPreempts() == before {
+		t.Error("no asynchronous preemption happened: the test proves nothing")
+	}
+	t.Logf("%d goroutines agree after %d asynchronous preemptions", n, asyncPreempts()-before)
+}

@@ -22,7 +22,7 @@ import (
 
 // SetupInterrupts initialises the GIC the device tree describes on the
 // boot core, routes IRQs to it and installs the scheduler glue, tuned by
-// the yolk.quantum, yolk.tick and yolk.idle bootargs. It runs in hwinit1,
+// the yolk.quantum, yolk.tick, yolk.idle and yolk.preempt bootargs. It runs in hwinit1,
 // before any package initialiser.
 func SetupInterrupts(m *devicetree.Machine) (*gic.Controller, error) {
 	if m.GIC == nil || m.Timer == nil {
@@ -49,6 +49,13 @@ func SetupInterrupts(m *devicetree.Machine) (*gic.Controller, error) {
 		cfg.IdlePoll = true
 	default:
 		return nil, fmt.Errorf("bootarg yolk.idle=%s: want wfi or poll", v)
+	}
+	switch v, _ := bootargs.Lookup(m.Bootargs, "yolk.preempt"); v {
+	case "", "async":
+	case "call":
+		cfg.CallPreemptOnly = true
+	default:
+		return nil, fmt.Errorf("bootarg yolk.preempt=%s: want async or call", v)
 	}
 	c.Init()
 	c.InitCPU()

@@ -105,8 +105,17 @@ func SkipIfUndefined(pc uintptr) {
 type handlerG struct {
 	stackLo, stackHi         uintptr
 	stackGuard0, stackGuard1 uintptr
-	_                        [60]uintptr
+	_                        [2]uintptr
+	m                        uintptr // g.m: 0, or lent by LendM
+	_                        [57]uintptr
 }
+
+// The handler g's m sits where the runtime's g.m does (gM, pinned by
+// TestRuntimeOffsets): both array lengths must be non-negative.
+var (
+	_ [gM - unsafe.Offsetof(handlerG{}.m)]struct{}
+	_ [unsafe.Offsetof(handlerG{}.m) - gM]struct{}
+)
 
 // HandlerGShift is log2(unsafe.Sizeof(handlerG{})), for assembly.
 const HandlerGShift = 9
@@ -129,6 +138,14 @@ func InitCore(core int, stack uintptr) {
 	g.stackGuard0 = g.stackLo + stackGuard
 	g.stackGuard1 = g.stackGuard0
 }
+
+// LendM makes m the m of core's handler g, or takes it back (m = 0). A
+// handler may then call the few runtime functions that read getg().m, as
+// the runtime's signal handler does on the interrupted M's gsignal: the
+// symbol table lookups behind runtime.isAsyncSafePoint (pcvalue's cache).
+//
+//go:nosplit
+func LendM(core int, m uintptr) { handlerGs[core].m = m }
 
 // interruptedG is the g an IRQ interrupted, per core (an integer: no
 // write barriers on the handler g).
