@@ -66,6 +66,11 @@ func expectExit(t *testing.T, r qemutest.Result, code int) {
 // exit.
 func checkReport(t *testing.T, r qemutest.Result) {
 	t.Helper()
+	checkReportOf(t, r, "fatal exception", "faulting instruction")
+}
+
+func checkReportOf(t *testing.T, r qemutest.Result, what, insn string) {
+	t.Helper()
 	if r.ExitCode == 0 {
 		t.Errorf("a crash exited with status 0")
 	}
@@ -76,7 +81,7 @@ func checkReport(t *testing.T, r qemutest.Result) {
 			return
 		}
 	}
-	for _, re := range []string{`\*\*\* yolk: fatal exception on cpu 0`, `ESR 0x[0-9a-f]{8}`, `FAR 0x[0-9a-f]{16}`, `ELR 0x[0-9a-f]{16}`, `SPSR 0x[0-9a-f]{8}`, `sp 0x[0-9a-f]{16}`, `faulting instruction: `, `goroutine 1 .*\[running\]:`, `main\.main\(\)\n\t.*test/guest/main\.go:\d+`} {
+	for _, re := range []string{`\*\*\* yolk: ` + regexp.QuoteMeta(what) + ` on cpu 0`, `ESR 0x[0-9a-f]{8}`, `FAR 0x[0-9a-f]{16}`, `ELR 0x[0-9a-f]{16}`, `SPSR 0x[0-9a-f]{8}`, `sp 0x[0-9a-f]{16}`, insn + `: `, `goroutine 1 .*\[running\]:`, `main\.main\(\)\n\t.*test/guest/main\.go:\d+`} {
 		if !regexp.MustCompile(re).MatchString(out) {
 			t.Errorf("report lacks %s:\n%s", re, out)
 		}
@@ -89,6 +94,19 @@ func TestCrashReportUndefinedInstruction(t *testing.T) {
 	expectExit(t, r, 2)
 	expect(t, r, "EC 0x00 unknown reason", "ESR 0x02000000", "instruction at ELR: 0x00000000",
 		"fatal error: undefined instruction", "main.undefined()\n\t")
+}
+
+// An exception nothing handles (here an IRQ before any interrupt
+// controller driver) crashes the goroutine it interrupted, with the same
+// report and that goroutine's traceback.
+func TestCrashReportUnexpectedIRQ(t *testing.T) {
+	r := boot(t, qemutest.Options{}, "unexpected-irq")
+	checkReportOf(t, r, "unexpected IRQ (no interrupt controller driver)", "interrupted instruction")
+	expectExit(t, r, 2)
+	expect(t, r, "(IRQ) ***", "no syndrome: an interrupt", "fatal error: unexpected IRQ", "main.unexpectedIRQ()\n\t")
+	if strings.Contains(r.Output, "the IRQ was not taken") {
+		t.Error("the goroutine went on after the unexpected IRQ")
+	}
 }
 
 func TestWriteToTextFaults(t *testing.T) {

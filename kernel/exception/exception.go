@@ -185,9 +185,9 @@ func handle(f *Frame) {
 			IRQ(f)
 			break
 		}
-		fatal(f, "unexpected IRQ (no interrupt controller driver)")
+		crash(f, "unexpected IRQ (no interrupt controller driver)")
 	default:
-		fatal(f, kindNames[f.Kind])
+		crash(f, kindNames[f.Kind])
 	}
 	depth[core]--
 }
@@ -214,6 +214,19 @@ func synchronous(f *Frame) {
 		return
 	}
 	fatal(f, "fatal exception")
+}
+
+// crash reports an exception nothing handles (SError, FIQ, an IRQ before
+// the interrupt controller's driver). If it interrupted a goroutine, the
+// goroutine then crashes with the interrupted instruction disassembled and
+// its traceback (injectCrash); otherwise the machine stops here.
+func crash(f *Frame, what string) {
+	if f.Kind&^3 == SyncSP0 && onGoroutine(f) {
+		report(f, what)
+		injectCrash(f)
+		return
+	}
+	fatal(f, what)
 }
 
 // fatal reports an exception that cannot be handed to a goroutine and

@@ -85,8 +85,25 @@ func isNilDereference(s esr.Syndrome, far uint64) bool {
 // arguments, since a callee spills register arguments into its caller's
 // frame, and the faulting frame has no room reserved for them.
 func inject(f *Frame) {
+	injectSignal(f, signalOf(esr.Syndrome(f.ESR)))
+}
+
+// sigAsync marks g.sig for an asynchronous exception (IRQ, FIQ, SError)
+// that crashes the goroutine it interrupted; the low 4 bits are the
+// vector entry (Kind). No Linux signal number has this bit.
+const sigAsync = 0x100
+
+// injectCrash makes the goroutine an asynchronous exception interrupted
+// crash with its traceback. The exception stays masked (SPSR's A, I and
+// F bits) so that it cannot be taken again on the way.
+func injectCrash(f *Frame) {
+	f.SPSR |= 0x1c0
+	injectSignal(f, sigAsync|uint32(f.Kind))
+}
+
+func injectSignal(f *Frame, sig uint32) {
 	g := uintptr(f.X[28])
-	*(*uint32)(unsafe.Pointer(g + gSig)) = signalOf(esr.Syndrome(f.ESR))
+	*(*uint32)(unsafe.Pointer(g + gSig)) = sig
 	*(*uint64)(unsafe.Pointer(g + gSigcode0)) = f.ESR
 	*(*uint64)(unsafe.Pointer(g + gSigcode1)) = f.FAR
 	*(*uint64)(unsafe.Pointer(g + gSigpc)) = f.ELR

@@ -48,10 +48,13 @@ func report(f *Frame, what string) {
 	out(" (")
 	out(kindNames[f.Kind&15])
 	out(") ***\n  ")
-	var buf [160]byte
-	d := esr.Syndrome(f.ESR).AppendDescription(buf[:0])
-	for _, c := range d {
-		goos.Printk(c)
+	if k := f.Kind & 3; k == IRQSP0 || k == FIQSP0 {
+		out("no syndrome: an interrupt (ESR and FAR are left from an earlier exception)")
+	} else {
+		var buf [160]byte
+		for _, c := range esr.Syndrome(f.ESR).AppendDescription(buf[:0]) {
+			goos.Printk(c)
+		}
 	}
 	out("\n  ESR ")
 	outHex(f.ESR, 8)
@@ -103,10 +106,10 @@ func instructionAt(pc uintptr) (uint32, bool) {
 
 // printInstruction disassembles the faulting instruction; it runs on the
 // goroutine (sigpanic), where the disassembler may allocate.
-func printInstruction(pc uintptr) {
+func printInstruction(label string, pc uintptr) {
 	w, ok := instructionAt(pc)
 	if !ok {
-		print("  faulting instruction: not mapped at ", hexString(uint64(pc)), "\n")
+		print("  ", label, ": not mapped at ", hexString(uint64(pc)), "\n")
 		return
 	}
 	b := []byte{byte(w), byte(w >> 8), byte(w >> 16), byte(w >> 24)}
@@ -115,7 +118,7 @@ func printInstruction(pc uintptr) {
 	if err == nil {
 		text = arm64asm.GNUSyntax(inst)
 	}
-	print("  faulting instruction: ", text, "\n")
+	print("  ", label, ": ", text, "\n")
 }
 
 func hexString(v uint64) string {

@@ -43,10 +43,14 @@ func sigpanic() {
 	syndrome := esr.Syndrome(*(*uint64)(unsafe.Pointer(g + gSigcode0)))
 	far := *(*uint64)(unsafe.Pointer(g + gSigcode1))
 	pc := *(*uint64)(unsafe.Pointer(g + gSigpc))
+	if sig := *(*uint32)(unsafe.Pointer(g + gSig)); sig&sigAsync != 0 {
+		printInstruction("interrupted instruction", uintptr(pc))
+		throw("unexpected " + kindNames[sig&15])
+	}
 	if isNilDereference(syndrome, far) {
 		panic(MemoryError{addr: uintptr(far), pc: uintptr(pc)})
 	}
-	printInstruction(uintptr(pc))
+	printInstruction("faulting instruction", uintptr(pc))
 	throw(faultName(syndrome))
 }
 

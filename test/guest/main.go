@@ -14,6 +14,8 @@ import (
 	"unsafe"
 
 	qemuvirt "github.com/yolkos/yolk/board/qemu-virt"
+	"github.com/yolkos/yolk/kernel/cpu"
+	"github.com/yolkos/yolk/kernel/exception"
 )
 
 // undefined executes UDF #0 (guest_arm64.s).
@@ -59,6 +61,10 @@ func main() {
 		fmt.Println("jumping into the heap")
 		f := *(*func())(unsafe.Pointer(&fp))
 		f()
+	case "unexpected-irq":
+		fmt.Println("taking an IRQ with no interrupt controller driver")
+		unexpectedIRQ()
+		fmt.Println("the IRQ was not taken")
 	case "nil-panic":
 		var p *int
 		fmt.Println(*p)
@@ -67,4 +73,16 @@ func main() {
 		os.Exit(64)
 	}
 	fmt.Println("guest: done")
+}
+
+// unexpectedIRQ removes the interrupt dispatcher and takes an IRQ (the
+// wake SGI, sent to this core while IRQs are masked; on one core, so no
+// other core takes one first).
+//
+//go:noinline
+func unexpectedIRQ() {
+	cpu.DisableIRQ()
+	exception.IRQ = nil
+	qemuvirt.Interrupts.SendSGI(1, cpu.Index())
+	cpu.EnableIRQ()
 }
