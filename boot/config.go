@@ -32,4 +32,8 @@ type Config struct {
 	UART uint64
 	// Devices are the MMIO windows, mapped Device-nGnRE.
 	Devices [4]Window
+	// CopiesDTB says the board copies the device tree out of the loader's
+	// memory before the runtime allocates (board/rpi4's hwinit0): a
+	// reservation of the blob's own pages then does not limit RAM.
+	CopiesDTB bool
 }

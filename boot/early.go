@@ -64,9 +64,12 @@ type Info struct {
 	RAMBase    uint64  // RAM as the device tree describes it
 	RAMSize    uint64
 	UsableRAM  uint64 // what the runtime got (see heapLimit)
-	UART       uint64 // console found in the device tree
-	TablesUsed uint64 // bytes of translation tables
-	TTBR0      uint64
+	// ReservedCut is RAM given up at the top of the range because the
+	// device tree reserves a region there (0 if none).
+	ReservedCut uint64
+	UART        uint64 // console found in the device tree
+	TablesUsed  uint64 // bytes of translation tables
+	TTBR0       uint64
 }
 
 var info Info
@@ -127,7 +130,7 @@ func early(cfg *Config, dtb uintptr, resetCount uint64, el uint64) {
 	if text%mmu.PageSize != 0 || rodata%mmu.PageSize != 0 || !(text < rodata && rodata <= data) {
 		fail("the image's segments are not page aligned (link with -R 0x1000)")
 	}
-	ramEnd := base + size
+	ramEnd := limitByReservations(cfg, dtb, uint64(text), uint64(end), base+size)
 	if uint64(text) < base || uint64(end)+topReserve+1<<20 > ramEnd {
 		fail("the image does not fit in the RAM the device tree describes")
 	}
@@ -168,6 +171,33 @@ func early(cfg *Config, dtb uintptr, resetCount uint64, el uint64) {
 		exception.InitCore(core, excBase+uintptr(core)*exception.StackSize)
 	}
 	handoff.excStack = uint64(exception.StackTop(0))
+}
+
+// limitByReservations returns where the runtime's RAM must end: at
+// ramEnd, or below the first region above the image that the device tree
+// reserves (the runtime's heap is one contiguous range, so memory above a
+// reservation is given up). A reservation overlapping the image stops the
+// boot.
+//
+//go:nosplit
+func limitByReservations(cfg *Config, dtb uintptr, text, end, ramEnd uint64) uint64 {
+	var skipLo, skipHi uint64
+	if cfg.CopiesDTB {
+		n, _ := devicetree.EarlyTotalSize(unsafe.Pointer(dtb))
+		skipLo = uint64(dtb) &^ (mmu.PageSize - 1)
+		skipHi = (uint64(dtb) + uint64(n) + mmu.PageSize - 1) &^ (mmu.PageSize - 1)
+	}
+	floor, ok := devicetree.EarlyReservedFloor(unsafe.Pointer(dtb), text, ramEnd, skipLo, skipHi)
+	if !ok {
+		fail("the device tree's memory reservations are malformed")
+	}
+	if floor < end {
+		fail("the device tree reserves memory inside the loaded image")
+	}
+	if floor < ramEnd {
+		info.ReservedCut = ramEnd - floor&^(mmu.PageSize-1)
+	}
+	return floor &^ (mmu.PageSize - 1)
 }
 
 // MillisSinceReset is the time from the first instruction to now, in ms

@@ -478,3 +478,117 @@ func EarlyCompatibleRegN(blob unsafe.Pointer, compatible string, n int) (base ui
 	base, _, ok = earlyFind(blob, false, compatible, n)
 	return base, ok
 }
+
+// earlyNodeNameIs reports whether the FDT_BEGIN_NODE token at off names
+// the node s (no unit address).
+//
+//go:nosplit
+func earlyNodeNameIs(blob unsafe.Pointer, h *earlyHeader, off uint, s string) bool {
+	p := off + 4
+	for i := 0; i < len(s); i++ {
+		if p >= h.structEnd || byteAt(blob, p) != s[i] {
+			return false
+		}
+		p++
+	}
+	return p < h.structEnd && byteAt(blob, p) == 0
+}
+
+// EarlyReservedFloor returns the lowest address in [lo, hi) that the
+// device tree reserves, or hi if it reserves none there: the entries of
+// the memory reservation block (5.3) and every reg entry of the children
+// of /reserved-memory (3.5.2; a disabled child counts too: leaving memory
+// unused is the safe mistake), decoded as RawReg does (/reserved-memory's
+// ranges is an identity mapping). A reservation that starts below lo and
+// reaches into it yields lo. Reservations entirely inside [skipLo, skipHi)
+// are ignored (a board that copies the device tree skips its own pages).
+// ok is false if the blob is malformed.
+//
+//go:nosplit
+func EarlyReservedFloor(blob unsafe.Pointer, lo, hi, skipLo, skipHi uint64) (floor uint64, ok bool) {
+	h, ok := earlyHeaderOf(blob)
+	if !ok {
+		return 0, false
+	}
+	r := earlyFloor{lo: lo, hi: hi, skipLo: skipLo, skipHi: skipHi, floor: hi}
+	// The memory reservation block: (address, size) pairs of 64-bit
+	// big-endian numbers, up to an all-zero pair (5.3.2).
+	for off := uint(word(blob, 16)); ; off += 16 {
+		if off+16 > h.size {
+			return 0, false
+		}
+		b, s := earlyNumber(blob, off, 2), earlyNumber(blob, off+8, 2)
+		if b == 0 && s == 0 {
+			break
+		}
+		r.note(b, s)
+	}
+	// /reserved-memory's children. Only what is needed is kept (this
+	// runs on the boot stack, in a nosplit chain the linker bounds).
+	inRM := false
+	var ac, sc, reg, regLen uint
+	depth := 0
+	for off := h.structOff; ; {
+		tok, next, val, vlen, name, good := earlyNext(blob, &h, off)
+		if !good {
+			return 0, false
+		}
+		switch tok {
+		case tokBeginNode:
+			depth++
+			if depth == 2 {
+				inRM = earlyNodeNameIs(blob, &h, off, "reserved-memory")
+				ac, sc = 2, 1 // defaults when absent (2.3.5)
+			}
+			if depth == 3 {
+				regLen = 0
+			}
+		case tokProp:
+			switch {
+			case !inRM:
+			case depth == 2 && earlyNameIs(blob, &h, name, "#address-cells"):
+				ac = badCells
+				if vlen == 4 {
+					ac = uint(word(blob, val))
+				}
+			case depth == 2 && earlyNameIs(blob, &h, name, "#size-cells"):
+				sc = badCells
+				if vlen == 4 {
+					sc = uint(word(blob, val))
+				}
+			case depth == 3 && regLen == 0 && earlyNameIs(blob, &h, name, "reg"):
+				reg, regLen = val, vlen
+			}
+		case tokEndNode:
+			if depth == 3 && inRM && regLen != 0 {
+				if !earlyCellsOK(ac, sc) || !earlyMultiple(regLen, ac+sc) {
+					return 0, false
+				}
+				for o := reg; o < reg+regLen; o += 4 * (ac + sc) {
+					r.note(earlyNumber(blob, o, ac), earlyNumber(blob, o+4*ac, sc))
+				}
+			}
+			if depth == 0 {
+				return 0, false
+			}
+			depth--
+		case tokEnd:
+			return r.floor, true
+		}
+		off = next
+	}
+}
+
+// earlyFloor is EarlyReservedFloor's search.
+type earlyFloor struct {
+	lo, hi, skipLo, skipHi, floor uint64
+}
+
+//go:nosplit
+func (r *earlyFloor) note(b, s uint64) {
+	e := b + s
+	if s == 0 || e <= r.lo || b >= r.hi || (b >= r.skipLo && e <= r.skipHi) {
+		return
+	}
+	r.floor = min(r.floor, max(b, r.lo))
+}

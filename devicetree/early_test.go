@@ -63,6 +63,34 @@ func compatibles(t *Tree, max int, extra ...string) []string {
 	return out
 }
 
+// refReservedFloor is what EarlyReservedFloor must return: the memory
+// reservation block and every decodable reg entry of /reserved-memory's
+// children (disabled ones too), from the full parser.
+func refReservedFloor(t *Tree, lo, hi, skipLo, skipHi uint64) (uint64, bool) {
+	rs := slices.Clone(t.MemReserve)
+	for _, n := range t.Root.Children {
+		if n.Name != "reserved-memory" {
+			continue
+		}
+		for _, c := range n.Children {
+			regs, err := c.RawReg()
+			if err != nil {
+				return 0, false
+			}
+			rs = append(rs, regs...)
+		}
+	}
+	floor := hi
+	for _, r := range rs {
+		e := r.Base + r.Size
+		if r.Size == 0 || e <= lo || r.Base >= hi || (r.Base >= skipLo && e <= skipHi) {
+			continue
+		}
+		floor = min(floor, max(r.Base, lo))
+	}
+	return floor, true
+}
+
 // checkEarly asserts that the early reader, on the blob at p, agrees with
 // the full parser's tree.
 func checkEarly(tb testing.TB, tree *Tree, p unsafe.Pointer) {
@@ -81,6 +109,59 @@ func checkEarly(tb testing.TB, tree *Tree, p unsafe.Pointer) {
 		if b != rb || ok != rok {
 			tb.Errorf("EarlyCompatibleReg(%q) = %#x, %v; full parser: %#x, %v", c, b, ok, rb, rok)
 		}
+	}
+	for _, w := range [][4]uint64{{0, ^uint64(0), 0, 0}, {0x40000000, 0x80000000, 0, 0}, {0x80000, 0x3b400000, 0x2eff0000, 0x2f000000}} {
+		f, ok := EarlyReservedFloor(p, w[0], w[1], w[2], w[3])
+		if rf, rok := refReservedFloor(tree, w[0], w[1], w[2], w[3]); ok != rok || f != rf {
+			tb.Errorf("EarlyReservedFloor(%#x) = %#x, %v; full parser: %#x, %v", w, f, ok, rf, rok)
+		}
+	}
+}
+
+// The reservations that cut the runtime's memory short: the reservation
+// block and /reserved-memory's children, found by the early reader.
+func TestEarlyReservedFloor(t *testing.T) {
+	p := guardedCopy(t, machineBlob(1, 0, 6, 4))
+	for _, c := range []struct {
+		lo, hi, skipLo, skipHi, want uint64
+	}{
+		{0, 1 << 40, 0, 0, 0x80000000},                               // the reservation block's entry
+		{0x80001000, 0xc0000000, 0, 0, 0x90000000},                   // tz@90000000
+		{0x80000800, 0xc0000000, 0, 0, 0x80000800},                   // reaches into lo
+		{0x90100000, 0xc0000000, 0, 0, 0x91000000},                   // a disabled child still counts
+		{0x91001000, 0xc0000000, 0, 0, 0xc0000000},                   // none: hi
+		{0x80001000, 0xc0000000, 0x90000000, 0x90100000, 0x91000000}, // tz skipped
+		{0, 0x80000000, 0, 0, 0x80000000},                            // above hi: hi
+	} {
+		if f, ok := EarlyReservedFloor(p, c.lo, c.hi, c.skipLo, c.skipHi); !ok || f != c.want {
+			t.Errorf("EarlyReservedFloor(%#x, %#x, skip %#x-%#x) = %#x, %v; want %#x", c.lo, c.hi, c.skipLo, c.skipHi, f, ok, c.want)
+		}
+	}
+	// A child's subnode does not hide the child's reg; 1-cell addresses.
+	w0 := newWriter()
+	w0.begin("").cells("#address-cells", 1).cells("#size-cells", 1)
+	w0.begin("reserved-memory").cells("#address-cells", 1).cells("#size-cells", 1).prop("ranges", nil)
+	w0.begin("fw@30000000").cells("reg", 0x30000000, 0x1000, 0x20000000, 0x1000)
+	w0.begin("sub").cells("reg", 0x10000000, 0x1000).end().end().end()
+	w0.begin("other").begin("x@8000000").cells("reg", 0x8000000, 0x1000).end().end()
+	nested := w0.end().blob()
+	if f, ok := EarlyReservedFloor(guardedCopy(t, nested), 0x80000, 0x3b400000, 0, 0); !ok || f != 0x20000000 {
+		t.Errorf("nested: EarlyReservedFloor = %#x, %v; want 0x20000000 (fw's second entry)", f, ok)
+	}
+	tree, err := Parse(nested)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkEarly(t, tree, guardedCopy(t, nested))
+
+	// A reservation block without its terminating entry is malformed.
+	w := newWriter()
+	w.begin("").end()
+	b := w.blob()
+	binary.BigEndian.PutUint64(b[headerSize:], 0x1000) // the terminator is now (0x1000, 0)...
+	binary.BigEndian.PutUint64(b[headerSize+8:], 0x1000)
+	if _, ok := EarlyReservedFloor(guardedCopy(t, b), 0, 1<<40, 0, 0); ok {
+		t.Error("a reservation block that runs into the structure block was accepted")
 	}
 }
 

@@ -78,6 +78,9 @@ func Banner() string {
 	fmt.Fprintf(&b, "  cpu:    %s, %d core(s) of %d, entered at EL%d\n", cpu.Describe(cpu.MIDR()), sched.NumCores(), len(Machine.CPUs), info.EntryEL)
 	fmt.Fprintf(&b, "  gic:    GICv%d\n", Machine.GIC.Version)
 	fmt.Fprintf(&b, "  ram:    %d MiB at %#x\n", info.RAMSize>>20, info.RAMBase)
+	if info.ReservedCut > 0 {
+		fmt.Fprintf(&b, "          (%d MiB above a reservation at %#x left unused)\n", info.ReservedCut>>20, info.RAMBase+info.UsableRAM)
+	}
 	fmt.Fprintf(&b, "  timer:  %d Hz\n", timer.Frequency())
 	fmt.Fprintf(&b, "  random: %s\n", EntropySource())
 	fmt.Fprintf(&b, "  boot:   %.3f ms to main\n", ms)

@@ -14,4 +14,5 @@ var bootConfig = boot.Config{
 	Devices: [4]boot.Window{
 		{Base: 0xfc00_0000, Size: 0x0400_0000},
 	},
+	CopiesDTB: true, // hwinit0's saveDTB
 }

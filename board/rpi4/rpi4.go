@@ -40,10 +40,6 @@ var (
 	Tree    *devicetree.Tree
 	Machine *devicetree.Machine
 	Board   *Layout
-
-	// Conflicts are the firmware's reserved regions inside the memory
-	// the Go runtime uses (normally none).
-	Conflicts []Range
 )
 
 // hwinit1 is runtime/goos.Hwinit1: after the scheduler and heap exist,
@@ -62,13 +58,16 @@ func hwinit1() {
 		fatal(err.Error())
 	}
 	// The runtime owns everything from its image to the end of the RAM
-	// range boot chose. The firmware's reservations there (other than
-	// the device tree itself, which hwinit0 copied) cannot be left out
-	// of a single contiguous heap: say so in the banner.
+	// boot gave it, which stops below the first reservation above the
+	// image (boot.limitByReservations, with the early reader). Check that
+	// against the full parser: no reservation but the device tree's own
+	// pages (hwinit0 copied the blob) may lie there.
 	info := boot.BootInfo()
 	text, _ := runtime.TextRegion()
 	dtbPages := Range{Base: uint64(dtbFrom) &^ (page - 1), Size: (uint64(dtbFrom)+uint64(dtbSize)+page-1)&^(page-1) - uint64(dtbFrom)&^(page-1)}
-	Conflicts = ReservedConflicts(Board.Reserved, Range{Base: text, Size: info.RAMBase + info.UsableRAM - text}, dtbPages)
+	if c := ReservedConflicts(Board.Reserved, Range{Base: text, Size: info.RAMBase + info.UsableRAM - text}, dtbPages); len(c) > 0 {
+		fatal(fmt.Sprintf("the firmware reserves %#x inside the Go runtime's memory", c))
+	}
 	if Interrupts, err = cores.SetupInterrupts(Machine); err != nil {
 		fatal(err.Error())
 	}
@@ -127,8 +126,8 @@ func Banner() string {
 		total += r.Size
 	}
 	fmt.Fprintf(&b, "  ram:    %d MiB at %#x for Go, of %d MiB in %d range(s)%s\n", info.UsableRAM>>20, info.RAMBase, total>>20, len(Board.Memory), Report.split())
-	if len(Conflicts) > 0 {
-		fmt.Fprintf(&b, "  WARNING: the firmware reserves %#x inside the Go runtime's memory, which may overwrite it\n", Conflicts)
+	if info.ReservedCut > 0 {
+		fmt.Fprintf(&b, "          (%d MiB above a firmware reservation at %#x left unused)\n", info.ReservedCut>>20, info.RAMBase+info.UsableRAM)
 	}
 	fmt.Fprintf(&b, "  clocks: %s\n", Report.clocks())
 	fmt.Fprintf(&b, "  temp:   %s\n", Report.temperature())

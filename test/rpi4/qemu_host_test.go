@@ -121,6 +121,12 @@ func boot(t *testing.T, img string, args ...string) result {
 // bootWithin is boot with another limit for the QEMU run.
 func bootWithin(t *testing.T, limit time.Duration, img string, args ...string) result {
 	t.Helper()
+	return bootDTB(t, limit, dtb, img, args...)
+}
+
+// bootDTB is bootWithin with another device tree.
+func bootDTB(t *testing.T, limit time.Duration, dtb, img string, args ...string) result {
+	t.Helper()
 	if _, err := exec.LookPath("qemu-system-aarch64"); err != nil {
 		t.Fatalf("qemu-system-aarch64 is needed (bash .ci/install-qemu.sh): %v", err)
 	}
@@ -187,6 +193,33 @@ func TestQEMUBootBanner(t *testing.T) {
 	if m := regexp.MustCompile(`boot: +([0-9.]+) ms to main`).FindStringSubmatch(r.Output); m != nil {
 		t.Logf("boot to main on raspi4b: %s ms (QEMU run %v)", m[1], r.Elapsed.Round(time.Millisecond))
 	}
+}
+
+// A region the firmware reserves above the image cuts the runtime's RAM
+// short below it (the heap is one range): here a /memreserve/ at 512 MiB
+// added to the firmware's device tree.
+func TestQEMUReservationLimitsRAM(t *testing.T) {
+	if _, err := exec.LookPath("dtc"); err != nil {
+		t.Fatalf("dtc is needed (package device-tree-compiler): %v", err)
+	}
+	dir := t.TempDir()
+	dts, err := exec.Command("dtc", "-q", "-I", "dtb", "-O", "dts", dtb).Output()
+	if err != nil {
+		t.Fatalf("dtc: %v", err)
+	}
+	src := strings.Replace(string(dts), "/memreserve/", "/memreserve/\t0x20000000 0x100000;\n/memreserve/", 1)
+	if src == string(dts) {
+		t.Fatal("the firmware's device tree has no /memreserve/ line to add one next to")
+	}
+	reserved := filepath.Join(dir, "reserved.dtb")
+	cmd := exec.Command("dtc", "-q", "-I", "dts", "-O", "dtb", "-o", reserved)
+	cmd.Stdin = strings.NewReader(src)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("dtc: %v\n%s", err, out)
+	}
+	r := bootDTB(t, bootLimit, reserved, guest)
+	expectExit(t, r, 0)
+	expect(t, r, "ram:    512 MiB at 0x0 for Go", "(448 MiB above a firmware reservation at 0x20000000 left unused)")
 }
 
 func TestQEMUBoardInfo(t *testing.T) {
