@@ -81,7 +81,7 @@ SMP_PKGS  ?= ./sched/ ./kernel/gic/
 # Benchmarks: one program on yolk and on a Linux arm64 guest, same QEMU
 # command line, side by side (QUICK=1: a few seconds per row).
 bench: toolchain
-	go run ./bench/harness $(if $(QUICK),-quick)
+	go run ./bench/harness $(if $(QUICK),-quick) $(if $(STRICT),-strict)
 
 # The Raspberry Pi 4 board: make rpi4, rpi4-firmware, flash, test-rpi4, qemu-rpi4.
 include rpi4.mk

@@ -455,7 +455,7 @@ func TestGuestOnHost(t *testing.T) {
 	for _, r := range b.net.results {
 		got[r.Name] = true
 		counts[r.Name]++
-		if r.Value <= 0 && r.Name != netIdle {
+		if r.Value <= 0 && r.Name != netIdle && r.Name != netHTTPStalls {
 			t.Errorf("%s = %v", r.Name, r.Value)
 		}
 	}
@@ -475,5 +475,24 @@ func TestGuestOnHost(t *testing.T) {
 	delete(got, "pingpong_cross")
 	if len(got) > 0 {
 		t.Errorf("results the tables do not show: %v", got)
+	}
+}
+
+// -strict fails on failed rows and on skips that mean something is
+// missing, not on rows a machine cannot run (one core, no network device).
+func TestStrictProblems(t *testing.T) {
+	r := &report{notes: []note{
+		{"yolk-smp1", "pingpong_cross", "skipped", "one core (-smp 1)"},
+		{"yolk-rpi4", "netserve", "skipped", rpi4NoNet},
+		{"yolk-smp2", "retried-row", "retried", "once"},
+	}}
+	if p := r.strictProblems(); len(p) != 0 {
+		t.Errorf("expected skips counted as problems: %q", p)
+	}
+	r.notes = append(r.notes, note{"linux-smp1", "netserve", "failed", "http: stalled"})
+	r.problems = append(r.problems, "linux-smp2: skipped: no Linux kernel: offline")
+	p := r.strictProblems()
+	if len(p) != 2 || !strings.Contains(strings.Join(p, "|"), "linux-smp1 netserve: failed: http: stalled") {
+		t.Errorf("problems %q", p)
 	}
 }

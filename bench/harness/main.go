@@ -44,6 +44,7 @@ const (
 
 type options struct {
 	quick  bool
+	strict bool
 	only   string
 	kernel string
 	rows   []string
@@ -54,6 +55,7 @@ type options struct {
 func main() {
 	var o options
 	flag.BoolVar(&o.quick, "quick", false, "a few seconds per row: fewer repetitions, a 2 s idle window")
+	flag.BoolVar(&o.strict, "strict", false, "exit non-zero if a row failed, or was skipped for want of a kernel, an image or time (CI)")
 	flag.StringVar(&o.only, "only", os.Getenv("YOLK_BENCH_ONLY"), "run only the `yolk` or the `linux` guests (env YOLK_BENCH_ONLY)")
 	flag.StringVar(&o.kernel, "kernel", "", "arm64 Linux kernel `image` to boot instead of Debian's linux-image-arm64")
 	rows := flag.String("rows", "", "comma-separated guest rows to run (default all: "+strings.Join(guestRows, ",")+")")
@@ -184,6 +186,7 @@ func run(o options) error {
 		if time.Since(start) > o.budget {
 			progress("%s skipped: time budget (%v) used up", prefix, o.budget)
 			r.notes = append(r.notes, note{j.t.key, j.row, "skipped", fmt.Sprintf("time budget (-budget %v) used up", o.budget)})
+			r.problems = append(r.problems, j.t.key+" "+j.row+": skipped, time budget used up")
 			continue
 		}
 		// Every boot gets its own spec: a network row, its own free ports.
@@ -258,6 +261,11 @@ func run(o options) error {
 	if booted == 0 && len(jobs) > 0 {
 		return errors.New("no guest reached main")
 	}
+	if o.strict {
+		if p := r.strictProblems(); len(p) > 0 {
+			return fmt.Errorf("-strict: %d row(s) failed or could not run:\n  %s", len(p), strings.Join(p, "\n  "))
+		}
+	}
 	return nil
 }
 
@@ -288,6 +296,7 @@ func prepare(o options, r *report) (run []target, kernel string, err error) {
 		for _, t := range run {
 			if t.linux == linux && !r.skipped(t.key, "netserve") {
 				r.notes = append(r.notes, note{t.key, "netserve", "skipped", reason})
+				r.problems = append(r.problems, t.key+" netserve: skipped: "+reason)
 			}
 		}
 	}
@@ -344,6 +353,7 @@ func prepare(o options, r *report) (run []target, kernel string, err error) {
 			run = slices.DeleteFunc(run, func(t target) bool {
 				if t.linux {
 					r.notes = append(r.notes, note{t.key, "", "skipped", reason})
+					r.problems = append(r.problems, t.key+": skipped: "+reason)
 				}
 				return t.linux
 			})

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -219,5 +220,41 @@ func TestNetMethods(t *testing.T) {
 	}
 	if q.clients != f.clients || q.msg != f.msg || !strings.Contains(tableRows[slices.IndexFunc(tableRows, func(d rowDef) bool { return d.key == netHTTP })].title, fmt.Sprintf("%d keep-alive", f.clients)) {
 		t.Error("the rows' titles do not match quick and full runs")
+	}
+}
+
+// A server that never answers some requests: each is a stall, sent again
+// on a new connection, counted, and the run still measures the rest; too
+// many stalls fail it.
+func TestHTTPStalls(t *testing.T) {
+	var n atomic.Int64
+	var stalls func(k int64) bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if stalls(n.Add(1)) {
+			<-r.Context().Done() // never answered: the client gives up
+			return
+		}
+		io.WriteString(w, proto.HelloBody)
+	}))
+	defer srv.Close()
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	measure := func(stall func(int64) bool) (httpRun, error) {
+		n.Store(0)
+		stalls = stall
+		return measureHTTP(addr, 2, 300*time.Millisecond, 50*time.Millisecond)
+	}
+
+	run, err := measure(func(k int64) bool { return k == 5 })
+	if err != nil || run.stalls != 1 || run.n < 20 {
+		t.Errorf("one stalled request: got %+v, %v; want it counted and the run measured", run, err)
+	}
+	if run, err := measure(func(int64) bool { return false }); err != nil || run.stalls != 0 || run.n == 0 {
+		t.Errorf("no stalls: %+v, %v", run, err)
+	}
+	if run, err := measure(func(k int64) bool { return k%7 == 0 }); err == nil || !strings.Contains(err.Error(), "stalled") {
+		t.Errorf("one request in 7 stalled: want the run to fail, got %+v, %v", run, err)
+	}
+	if _, err := measure(func(int64) bool { return true }); err == nil || !strings.Contains(err.Error(), "in a row") {
+		t.Errorf("nothing answered: want a failure after 3 tries, got %v", err)
 	}
 }

@@ -44,6 +44,7 @@ var tableRows = []rowDef{
 	{"gc_p99", "gc", "GC pause p99 under allocation load", "µs", 1e3, false, "GC pause p99"},
 	{"idle_cpu", "idle", "host CPU of an idle guest, per guest core", "%", 1, false, "idle host CPU"},
 	{netHTTP, "netserve", "HTTP requests/s, 16 keep-alive clients, GET / (small body)", "req/s", 1, true, "HTTP requests/s (higher is better)"},
+	{netHTTPStalls, "netserve", "HTTP requests unanswered for 5 s, sent again (QEMU user-network stalls)", "", 1, false, ""},
 	{netEchoP50, "netserve", "TCP echo round trip p50 (64 bytes)", "µs", 1e3, false, "TCP echo round trip p50"},
 	{netEchoP99, "netserve", "TCP echo round trip p99 (64 bytes)", "µs", 1e3, false, "TCP echo round trip p99"},
 	{netDown, "netserve", "bulk TCP download, guest to host (HTTP GET)", "MB/s", 1e6, true, "download MB/s (higher is better)"},
@@ -72,6 +73,7 @@ type report struct {
 	cmdlines [][2]string // target label, QEMU command line
 	samples  map[string]map[string][]float64
 	notes    []note
+	problems []string // skips that mean something is missing (not a one-core machine)
 }
 
 func (r *report) add(t, key string, v float64) {
@@ -459,4 +461,16 @@ func (r *report) writeSVG(w io.Writer) error {
 	c.Bottom = y
 	c.Height = y + 24
 	return svgTemplate.Execute(w, c)
+}
+
+// strictProblems lists what -strict fails on: every failed row, and rows
+// skipped because something they need is missing.
+func (r *report) strictProblems() []string {
+	p := slices.Clone(r.problems)
+	for _, n := range r.notes {
+		if n.kind == "failed" {
+			p = append(p, strings.TrimSpace(n.target+" "+n.row)+": failed: "+n.reason)
+		}
+	}
+	return p
 }
