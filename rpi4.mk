@@ -4,8 +4,10 @@
 #                        build/rpi4/sd (kernel8.img, config.txt, firmware...)
 #   make rpi4-firmware   download start4.elf and fixup4.dat and verify their
 #                        checksums (needs internet access; once)
+#   make rpi4-image      an SD card image of build/rpi4/sd (one FAT32
+#                        partition): build/rpi4/yolk-sd.img, for dd or an imager
 #   make flash DEV=/dev/sdX [YES=1]
-#                        partition and write an SD card with build/rpi4/sd
+#                        write that image to an SD card, after safety checks
 #   make test-rpi4       host tests of the Pi 4 code, then the guest tests
 #                        under qemu-system-aarch64 -M raspi4b
 #   make qemu-rpi4       boot build/rpi4/sd/kernel8.img under QEMU's raspi4b
@@ -22,11 +24,14 @@ RPI4_FIRMWARE ?= $(RPI4_BUILD)/firmware
 RPI4_APP      ?= $(APP)
 RPI4_DTB      := board/rpi4/testdata/bcm2711-rpi-4-b.dtb
 
-.PHONY: rpi4 rpi4-firmware flash test-rpi4 qemu-rpi4
+.PHONY: rpi4 rpi4-image rpi4-firmware flash test-rpi4 qemu-rpi4
 
 rpi4: toolchain
 	TAMAGO=$(TAMAGO) RPI4_LDFLAGS="$(RPI4_LDFLAGS)" FIRMWARE_DIR=$(RPI4_FIRMWARE) \
 		board/rpi4/build.sh $(RPI4_APP) $(RPI4_BUILD)
+
+rpi4-image: rpi4
+	board/rpi4/sdimage.sh $(RPI4_BUILD)/yolk-sd.img $(RPI4_SD)
 
 rpi4-firmware:
 	board/rpi4/firmware.sh fetch $(RPI4_FIRMWARE)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # flash.sh - write a yolk SD card for the Raspberry Pi 4 (what `make flash`
-# runs): one MBR partition, FAT32, holding the files of the SD directory
-# that `make rpi4` laid out.
+# runs): the image sdimage.sh makes (one MBR partition, FAT32, holding the
+# files of the SD directory that `make rpi4` laid out).
 #
 # Usage: flash.sh [-y] [-n] DEV DIR
 #   DEV  the whole card, e.g. /dev/sdX or /dev/mmcblk0 (not a partition)
@@ -12,7 +12,8 @@
 #
 # It refuses, before touching anything:
 #   - a device that is not a whole disk, or that the kernel does not
-#     report as removable (an SD or MMC card counts as removable);
+#     report as removable (an SD card in an MMC slot counts as removable;
+#     built-in eMMC storage does not);
 #   - a device any of whose partitions is mounted or in use (holders:
 #     device-mapper, RAID, LVM);
 #   - the disk that holds the root file system, whatever the above say;
@@ -56,11 +57,17 @@ blk=$sys/class/block/$name
 [ ! -e "$blk/partition" ] || die "$dev is a partition: give the whole card (e.g. /dev/sdX, not /dev/sdX1)"
 [ -e "$sys/block/$name" ] || die "$dev is not a whole disk"
 
-# Removable: the kernel's flag, or an SD/MMC card (whose reader may not set it).
+# Removable: the kernel's flag, or an SD card in an MMC slot (whose host
+# controller may not set it). The MMC core names the card type in
+# device/type: "SD" for a card, "MMC" for soldered-on eMMC storage.
 removable=$(cat "$sys/block/$name/removable" 2>/dev/null || echo 0)
+mmc=
 case $name in
-mmcblk[0-9]*) mmc=1 ;;
-*) mmc= ;;
+mmcblk[0-9]*)
+	mmctype=$(cat "$sys/block/$name/device/type" 2>/dev/null || echo unknown)
+	[ "$mmctype" = SD ] || die "$dev is an MMC device of type $mmctype, not an SD card (built-in eMMC?): refusing to overwrite it"
+	mmc=1
+	;;
 esac
 if [ "$removable" != 1 ] && [ -z "$mmc" ]; then
 	die "$dev is not a removable device: refusing to overwrite it"
@@ -114,17 +121,13 @@ bytes=$((sectors * 512))
 model=$(cat "$sys/block/$name/device/model" 2>/dev/null || cat "$sys/block/$name/device/name" 2>/dev/null || echo unknown)
 model=$(echo "$model" | tr -s ' ')
 
-case $name in
-*[0-9]) part=/dev/${name}p1 ;;
-*) part=/dev/${name}1 ;;
-esac
-partmb=256
-[ $((bytes >> 20)) -gt $((partmb + 8)) ] || die "$dev is too small ($((bytes >> 20)) MiB)"
+imgmb=260 # what sdimage.sh writes: 4 MiB, then a 256 MiB FAT32 partition
+[ $((bytes >> 20)) -gt "$imgmb" ] || die "$dev is too small ($((bytes >> 20)) MiB)"
 
-echo "About to ERASE $dev: $model, $((bytes >> 20)) MiB$([ -n "$mmc" ] && echo ", SD/MMC card")"
-echo "and write one FAT32 partition ($part, $partmb MiB) with the files of $dir."
+echo "About to ERASE $dev: $model, $((bytes >> 20)) MiB$([ -n "$mmc" ] && echo ", SD card")"
+echo "and write an SD card image ($imgmb MiB: one FAT32 partition) with the files of $dir."
 if [ -n "$dry" ]; then
-	echo "dry run: sfdisk $dev; mkfs.vfat -F 32 -n YOLK $part; copy $(ls "$dir" | tr '\n' ' ')"
+	echo "dry run: sdimage.sh IMG $dir; wipefs -a $dev; dd if=IMG of=$dev; files: $(ls "$dir" | tr '\n' ' ')"
 	exit 0
 fi
 if [ -z "$yes" ]; then
@@ -133,21 +136,14 @@ if [ -z "$yes" ]; then
 	[ "$answer" = yes ] || die "not confirmed; nothing written"
 fi
 [ -b "$dev" ] || die "$dev is not a block device"
-for t in sfdisk mkfs.vfat mcopy; do
-	command -v "$t" >/dev/null || die "$t is needed (packages fdisk, dosfstools, mtools)"
-done
 
-# MBR: one partition from 4 MiB, type 0x0c (FAT32, LBA), bootable.
-printf 'label: dos\nstart=8192, size=%d, type=c, bootable\n' $((partmb * 2048)) | sfdisk --quiet --wipe always "$dev"
-command -v partprobe >/dev/null && partprobe "$dev" || true
-for _ in 1 2 3 4 5 6 7 8 9 10; do
-	[ -b "$part" ] && break
-	sleep 0.5
-done
-[ -b "$part" ] || die "$part did not appear"
-mkfs.vfat -F 32 -n YOLK "$part" >/dev/null
-for f in "$dir"/*; do
-	mcopy -o -i "$part" "$f" ::/
-done
+# The card's contents are made as an image file first (sdimage.sh, tested
+# on the host), then copied to the card in one pass. Old partition-table
+# signatures (a GPT's backup at the end of the card) are wiped first.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"$(dirname "$0")/sdimage.sh" "$tmp/sd.img" "$dir"
+wipefs --all --quiet "$dev"
+dd if="$tmp/sd.img" of="$dev" bs=4M conv=fsync status=none
 sync
 echo "done: $dev holds the yolk SD card; eject it and boot the Pi"
