@@ -64,6 +64,20 @@ func Duration(cmdline, key string) (d time.Duration, ok bool, err error) {
 	return d, true, nil
 }
 
+// Switch reads a two-way setting such as yolk.idle=wfi|poll: it reports
+// whether key is set to the alternative rather than to the default (or
+// absent); any other value is an error naming both.
+func Switch(cmdline, key, def, alt string) (bool, error) {
+	switch v, _ := Lookup(cmdline, key); v {
+	case "", def:
+		return false, nil
+	case alt:
+		return true, nil
+	default:
+		return false, fmt.Errorf("bootarg %s=%s: want %s or %s", key, v, def, alt)
+	}
+}
+
 // parseDuration reads a number and a unit (ns, us, µs, ms, s). Boards read
 // settings in hwinit1, before any package initialiser has run, where
 // time.ParseDuration fails: it looks units up in a map that time's

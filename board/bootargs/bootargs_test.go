@@ -52,3 +52,21 @@ func TestParseDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestSwitch(t *testing.T) {
+	for _, c := range []struct {
+		cmdline string
+		alt     bool
+		err     string
+	}{
+		{"", false, ""},
+		{"yolk.idle=wfi", false, ""},
+		{"a yolk.idle=poll b", true, ""},
+		{"yolk.idle=spin", false, "bootarg yolk.idle=spin: want wfi or poll"},
+	} {
+		alt, err := Switch(c.cmdline, "yolk.idle", "wfi", "poll")
+		if alt != c.alt || (err == nil) != (c.err == "") || (err != nil && err.Error() != c.err) {
+			t.Errorf("Switch(%q) = %v, %v; want %v, %q", c.cmdline, alt, err, c.alt, c.err)
+		}
+	}
+}

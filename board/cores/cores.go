@@ -43,19 +43,11 @@ func SetupInterrupts(m *devicetree.Machine) (*gic.Controller, error) {
 	} else if ok {
 		cfg.Tick = d
 	}
-	switch v, _ := bootargs.Lookup(m.Bootargs, "yolk.idle"); v {
-	case "", "wfi":
-	case "poll":
-		cfg.IdlePoll = true
-	default:
-		return nil, fmt.Errorf("bootarg yolk.idle=%s: want wfi or poll", v)
+	if cfg.IdlePoll, err = bootargs.Switch(m.Bootargs, "yolk.idle", "wfi", "poll"); err != nil {
+		return nil, err
 	}
-	switch v, _ := bootargs.Lookup(m.Bootargs, "yolk.preempt"); v {
-	case "", "async":
-	case "call":
-		cfg.CallPreemptOnly = true
-	default:
-		return nil, fmt.Errorf("bootarg yolk.preempt=%s: want async or call", v)
+	if cfg.CallPreemptOnly, err = bootargs.Switch(m.Bootargs, "yolk.preempt", "async", "call"); err != nil {
+		return nil, err
 	}
 	c.Init()
 	c.InitCPU()
