@@ -64,18 +64,31 @@ type Info struct {
 	RAMBase    uint64  // RAM as the device tree describes it
 	RAMSize    uint64
 	UsableRAM  uint64 // what the runtime got (see heapLimit)
-	// ReservedCut is RAM given up at the top of the range because the
-	// device tree reserves a region there (0 if none).
+	// ReservedCut is RAM given up at the top of the image's range because
+	// the device tree reserves a region there (0 if none).
 	ReservedCut uint64
-	UART        uint64 // console found in the device tree
-	TablesUsed  uint64 // bytes of translation tables
-	TTBR0       uint64
+	// GoBase and GoEnd bound the runtime's memory (goos.RamStart and
+	// RamSize): from the image's range's base, or, if a larger stretch of
+	// RAM lies elsewhere, that stretch, which then holds the heap.
+	GoBase, GoEnd uint64
+	UART          uint64 // console found in the device tree
+	TablesUsed    uint64 // bytes of translation tables
+	TTBR0         uint64
 }
 
 var info Info
 
 // BootInfo reports what boot found.
 func BootInfo() Info { return info }
+
+// DTBAddr is BootInfo().DTB and UARTBase BootInfo().UART, for hwinit0,
+// whose nosplit frame has no room for a copy of Info.
+//
+//go:nosplit
+func DTBAddr() uintptr { return info.DTB }
+
+//go:nosplit
+func UARTBase() uint64 { return info.UART }
 
 var console pl011.UART
 
@@ -130,32 +143,49 @@ func early(cfg *Config, dtb uintptr, resetCount uint64, el uint64) {
 	if text%mmu.PageSize != 0 || rodata%mmu.PageSize != 0 || !(text < rodata && rodata <= data) {
 		fail("the image's segments are not page aligned (link with -R 0x1000)")
 	}
-	ramEnd := limitByReservations(cfg, dtb, uint64(text), uint64(end), base+size)
-	if uint64(text) < base || uint64(end)+topReserve+1<<20 > ramEnd {
-		fail("the image does not fit in the RAM the device tree describes")
-	}
-	if ramEnd > heapLimit {
-		fail("RAM extends above 4 GiB, which GOOS=tamago's 32-bit heap addresses cannot reach: give QEMU at most 3G (-m 3G)")
-	}
-	info.UsableRAM = ramEnd - base
-	goos.RamStart = uint(base)
-	goos.RamSize = uint(ramEnd - base)
-	goos.RamStackOffset = topReserve
+	plan = bootPlan{cfg: cfg, dtb: dtb, base: base, size: size,
+		text: uint64(text), rodata: uint64(rodata), data: uint64(data), end: uint64(end)}
+}
+
+// bootPlan carries what early found to the steps entry_arm64.s calls after
+// it (planRAM, earlyTables): each is its own call from assembly, so that
+// the linker's bound on nosplit call chains holds for each.
+type bootPlan struct {
+	cfg                     *Config
+	dtb                     uintptr
+	base, size              uint64 // the device tree's first memory range
+	text, rodata, data, end uint64 // the image's segments
+	imageRAMEnd             uint64 // RAM mapped after the image ends here
+}
+
+var plan bootPlan
+
+// earlyTables builds the translation tables for the memory planRAM chose
+// and the devices, and sets up the exception stacks.
+//
+//go:nosplit
+func earlyTables() {
+	cfg, base := plan.cfg, plan.base
+	text, rodata, data := plan.text, plan.rodata, plan.data
+	goBase, ramEnd := info.GoBase, info.GoEnd
 	excBase := uintptr(ramEnd - topReserve)
 
 	pool := uintptr(ramEnd - tablePool)
 	var t mmu.Tables
-	ok = t.Init(pool, tablePool)
+	ok := t.Init(pool, tablePool)
 	for i := 0; ok && i < len(cfg.Devices); i++ {
 		if w := cfg.Devices[i]; w.Size != 0 {
 			ok = t.Map(w.Base, w.Size, mmu.Device)
 		}
 	}
 	ok = ok &&
-		t.Map(base, uint64(text)-base, mmu.ReadWrite) &&
-		t.Map(uint64(text), uint64(rodata-text), mmu.Code) &&
-		t.Map(uint64(rodata), uint64(data-rodata), mmu.ReadOnly) &&
-		t.Map(uint64(data), ramEnd-uint64(data), mmu.ReadWrite)
+		t.Map(base, text-base, mmu.ReadWrite) &&
+		t.Map(text, rodata-text, mmu.Code) &&
+		t.Map(rodata, data-rodata, mmu.ReadOnly) &&
+		t.Map(data, plan.imageRAMEnd-data, mmu.ReadWrite)
+	if ok && goBase != base {
+		ok = t.Map(goBase, ramEnd-goBase, mmu.ReadWrite)
+	}
 	if !ok {
 		fail("cannot build the translation tables (overlapping or unaligned regions, or the pool is full)")
 	}
@@ -173,6 +203,38 @@ func early(cfg *Config, dtb uintptr, resetCount uint64, el uint64) {
 	handoff.excStack = uint64(exception.StackTop(0))
 }
 
+// planRAM decides the runtime's memory, in info.GoBase/GoEnd and the
+// goos variables: what follows the image in its range, up to the first
+// reservation, unless a larger stretch of RAM lies elsewhere (the Pi 4's
+// RAM above 1 GiB, or above a reservation); the heap then starts there
+// (goos.Bloc), with the stacks and tables at its top.
+//
+//go:nosplit
+func planRAM() {
+	cfg, dtb, base, size, text, end := plan.cfg, plan.dtb, plan.base, plan.size, plan.text, plan.end
+	n, _ := devicetree.EarlyTotalSize(unsafe.Pointer(dtb))
+	dtbLo = uint64(dtb) &^ (mmu.PageSize - 1)
+	dtbHi = (uint64(dtb) + uint64(n) + mmu.PageSize - 1) &^ (mmu.PageSize - 1)
+	ramEnd := limitByReservations(cfg, dtb, text, end, base+size)
+	if text < base || end+topReserve+1<<20 > ramEnd {
+		fail("the image does not fit in the RAM the device tree describes")
+	}
+	if ramEnd > heapLimit {
+		fail("RAM extends above 4 GiB, which GOOS=tamago's 32-bit heap addresses cannot reach: give QEMU at most 3G (-m 3G)")
+	}
+	plan.imageRAMEnd = ramEnd
+	goBase := base
+	if lo, hi := largerStretch(cfg, dtb, base, ramEnd, ramEnd-end); hi != 0 {
+		goBase, ramEnd = lo, hi
+		goos.Bloc = uintptr(lo)
+	}
+	info.GoBase, info.GoEnd = goBase, ramEnd
+	info.UsableRAM = ramEnd - goBase
+	goos.RamStart = uint(goBase)
+	goos.RamSize = uint(ramEnd - goBase)
+	goos.RamStackOffset = topReserve
+}
+
 // limitByReservations returns where the runtime's RAM must end: at
 // ramEnd, or below the first region above the image that the device tree
 // reserves (the runtime's heap is one contiguous range, so memory above a
@@ -180,17 +242,9 @@ func early(cfg *Config, dtb uintptr, resetCount uint64, el uint64) {
 // boot.
 //
 //go:nosplit
+//go:noinline
 func limitByReservations(cfg *Config, dtb uintptr, text, end, ramEnd uint64) uint64 {
-	var skipLo, skipHi uint64
-	if cfg.CopiesDTB {
-		n, _ := devicetree.EarlyTotalSize(unsafe.Pointer(dtb))
-		skipLo = uint64(dtb) &^ (mmu.PageSize - 1)
-		skipHi = (uint64(dtb) + uint64(n) + mmu.PageSize - 1) &^ (mmu.PageSize - 1)
-	}
-	floor, ok := devicetree.EarlyReservedFloor(unsafe.Pointer(dtb), text, ramEnd, skipLo, skipHi)
-	if !ok {
-		fail("the device tree's memory reservations are malformed")
-	}
+	floor, _ := reservedFloor(cfg, dtb, text, ramEnd)
 	if floor < end {
 		fail("the device tree reserves memory inside the loaded image")
 	}
@@ -198,6 +252,77 @@ func limitByReservations(cfg *Config, dtb uintptr, text, end, ramEnd uint64) uin
 		info.ReservedCut = ramEnd - floor&^(mmu.PageSize-1)
 	}
 	return floor &^ (mmu.PageSize - 1)
+}
+
+// reservedFloor is devicetree.EarlyReservedFloor over [lo, hi) with the
+// device tree's own pages counted as reserved, unless the board copies
+// the blob before the runtime allocates (Config.CopiesDTB).
+//
+//go:nosplit
+//go:noinline
+func reservedFloor(cfg *Config, dtb uintptr, lo, hi uint64) (floor, end uint64) {
+	var skipLo, skipHi uint64
+	if cfg.CopiesDTB {
+		skipLo, skipHi = dtbLo, dtbHi
+	}
+	floor, end, ok := devicetree.EarlyReservedFloor(unsafe.Pointer(dtb), lo, hi, skipLo, skipHi)
+	if !ok {
+		fail("the device tree's memory reservations are malformed")
+	}
+	if !cfg.CopiesDTB && dtbHi > lo && dtbLo < hi {
+		switch start := max(dtbLo, lo); {
+		case start < floor:
+			floor, end = start, dtbHi
+		case start == floor:
+			end = max(end, dtbHi)
+		}
+	}
+	return floor, end
+}
+
+// dtbLo and dtbHi bound the device tree's pages (set by early).
+var dtbLo, dtbHi uint64
+
+// Bounds on largerStretch's search (it runs before the runtime, on the
+// boot stack).
+const (
+	maxRAMRanges = 8
+	maxStretches = 16
+)
+
+// largerStretch returns the largest stretch of RAM below 4 GiB that is
+// larger than have bytes and that no reservation touches, outside the
+// image's stretch (which ends at imageEnd, in the memory range starting
+// at imageBase): every memory range the device tree lists, split at its
+// reservations. hi is 0 if there is none.
+//
+//go:nosplit
+//go:noinline
+func largerStretch(cfg *Config, dtb uintptr, imageBase, imageEnd, have uint64) (lo, hi uint64) {
+	const page = mmu.PageSize
+	best := have
+	for i := 0; i < maxRAMRanges; i++ {
+		b, s, ok := devicetree.EarlyMemoryN(unsafe.Pointer(dtb), i)
+		if !ok {
+			break
+		}
+		from := (b + page - 1) &^ (page - 1)
+		to := min(b+s, heapLimit) &^ (page - 1)
+		if b+s < b {
+			continue // wraps around
+		}
+		if b == imageBase {
+			from = imageEnd // above the image's stretch only
+		}
+		for k := 0; k < maxStretches && from < to; k++ {
+			floor, end := reservedFloor(cfg, dtb, from, to)
+			if f := floor &^ (page - 1); f > from && f-from > best {
+				best, lo, hi = f-from, from, f
+			}
+			from = (end + page - 1) &^ (page - 1)
+		}
+	}
+	return lo, hi
 }
 
 // MillisSinceReset is the time from the first instruction to now, in ms

@@ -101,6 +101,8 @@ TEXT ·el1(SB),NOSPLIT|NOFRAME,$0
 	MOVD	R22, 32(RSP)
 	BL	·early(SB)
 	ADD	$48, RSP
+	BL	·planRAM(SB)
+	BL	·earlyTables(SB)
 	BL	·mmuOn(SB)
 	// Exceptions get SP_EL1, this core's exception stack; Go runs on SP_EL0.
 	MOVD	·handoff+const_hoExcStack(SB), R2

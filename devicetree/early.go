@@ -495,7 +495,9 @@ func earlyNodeNameIs(blob unsafe.Pointer, h *earlyHeader, off uint, s string) bo
 }
 
 // EarlyReservedFloor returns the lowest address in [lo, hi) that the
-// device tree reserves, or hi if it reserves none there: the entries of
+// device tree reserves, or hi if it reserves none there, and where that
+// reservation ends (the furthest end among those starting there; hi if
+// none), so that a caller can step over it: the entries of
 // the memory reservation block (5.3) and every reg entry of the children
 // of /reserved-memory (3.5.2; a disabled child counts too: leaving memory
 // unused is the safe mistake), decoded as RawReg does (/reserved-memory's
@@ -505,17 +507,17 @@ func earlyNodeNameIs(blob unsafe.Pointer, h *earlyHeader, off uint, s string) bo
 // ok is false if the blob is malformed.
 //
 //go:nosplit
-func EarlyReservedFloor(blob unsafe.Pointer, lo, hi, skipLo, skipHi uint64) (floor uint64, ok bool) {
+func EarlyReservedFloor(blob unsafe.Pointer, lo, hi, skipLo, skipHi uint64) (floor, end uint64, ok bool) {
 	h, ok := earlyHeaderOf(blob)
 	if !ok {
-		return 0, false
+		return 0, 0, false
 	}
-	r := earlyFloor{lo: lo, hi: hi, skipLo: skipLo, skipHi: skipHi, floor: hi}
+	r := earlyFloor{lo: lo, hi: hi, skipLo: skipLo, skipHi: skipHi, floor: hi, end: hi}
 	// The memory reservation block: (address, size) pairs of 64-bit
 	// big-endian numbers, up to an all-zero pair (5.3.2).
 	for off := uint(word(blob, 16)); ; off += 16 {
 		if off+16 > h.size {
-			return 0, false
+			return 0, 0, false
 		}
 		b, s := earlyNumber(blob, off, 2), earlyNumber(blob, off+8, 2)
 		if b == 0 && s == 0 {
@@ -527,11 +529,12 @@ func EarlyReservedFloor(blob unsafe.Pointer, lo, hi, skipLo, skipHi uint64) (flo
 	// runs on the boot stack, in a nosplit chain the linker bounds).
 	inRM := false
 	var ac, sc, reg, regLen uint
+	var seenAC, seenSC bool // the first of each property counts
 	depth := 0
 	for off := h.structOff; ; {
 		tok, next, val, vlen, name, good := earlyNext(blob, &h, off)
 		if !good {
-			return 0, false
+			return 0, 0, false
 		}
 		switch tok {
 		case tokBeginNode:
@@ -539,6 +542,7 @@ func EarlyReservedFloor(blob unsafe.Pointer, lo, hi, skipLo, skipHi uint64) (flo
 			if depth == 2 {
 				inRM = earlyNodeNameIs(blob, &h, off, "reserved-memory")
 				ac, sc = 2, 1 // defaults when absent (2.3.5)
+				seenAC, seenSC = false, false
 			}
 			if depth == 3 {
 				regLen = 0
@@ -546,13 +550,13 @@ func EarlyReservedFloor(blob unsafe.Pointer, lo, hi, skipLo, skipHi uint64) (flo
 		case tokProp:
 			switch {
 			case !inRM:
-			case depth == 2 && earlyNameIs(blob, &h, name, "#address-cells"):
-				ac = badCells
+			case depth == 2 && !seenAC && earlyNameIs(blob, &h, name, "#address-cells"):
+				seenAC, ac = true, badCells
 				if vlen == 4 {
 					ac = uint(word(blob, val))
 				}
-			case depth == 2 && earlyNameIs(blob, &h, name, "#size-cells"):
-				sc = badCells
+			case depth == 2 && !seenSC && earlyNameIs(blob, &h, name, "#size-cells"):
+				seenSC, sc = true, badCells
 				if vlen == 4 {
 					sc = uint(word(blob, val))
 				}
@@ -562,18 +566,18 @@ func EarlyReservedFloor(blob unsafe.Pointer, lo, hi, skipLo, skipHi uint64) (flo
 		case tokEndNode:
 			if depth == 3 && inRM && regLen != 0 {
 				if !earlyCellsOK(ac, sc) || !earlyMultiple(regLen, ac+sc) {
-					return 0, false
+					return 0, 0, false
 				}
 				for o := reg; o < reg+regLen; o += 4 * (ac + sc) {
 					r.note(earlyNumber(blob, o, ac), earlyNumber(blob, o+4*ac, sc))
 				}
 			}
 			if depth == 0 {
-				return 0, false
+				return 0, 0, false
 			}
 			depth--
 		case tokEnd:
-			return r.floor, true
+			return r.floor, r.end, true
 		}
 		off = next
 	}
@@ -581,7 +585,7 @@ func EarlyReservedFloor(blob unsafe.Pointer, lo, hi, skipLo, skipHi uint64) (flo
 
 // earlyFloor is EarlyReservedFloor's search.
 type earlyFloor struct {
-	lo, hi, skipLo, skipHi, floor uint64
+	lo, hi, skipLo, skipHi, floor, end uint64
 }
 
 //go:nosplit
@@ -590,5 +594,73 @@ func (r *earlyFloor) note(b, s uint64) {
 	if s == 0 || e <= r.lo || b >= r.hi || (b >= r.skipLo && e <= r.skipHi) {
 		return
 	}
-	r.floor = min(r.floor, max(b, r.lo))
+	switch start := max(b, r.lo); {
+	case start < r.floor:
+		r.floor, r.end = start, e
+	case start == r.floor:
+		r.end = max(r.end, e)
+	}
+}
+
+// EarlyMemoryN returns the n-th (from 0) reg entry of the memory nodes
+// (children of the root whose device_type is "memory", 3.4) in document
+// order, decoded with the root's cells; nodes whose reg cannot be decoded
+// are passed over, as EarlyMemory does.
+//
+//go:nosplit
+func EarlyMemoryN(blob unsafe.Pointer, n int) (base, size uint64, ok bool) {
+	h, ok := earlyHeaderOf(blob)
+	if !ok {
+		return 0, 0, false
+	}
+	var ac, sc uint = 2, 1 // the root's, defaults when absent (2.3.5)
+	var reg, regLen uint
+	var seenAC, seenSC, seenType, isMem bool // the first of each property counts
+	depth := 0
+	for off := h.structOff; ; {
+		tok, next, val, vlen, name, good := earlyNext(blob, &h, off)
+		if !good {
+			return 0, 0, false
+		}
+		switch tok {
+		case tokBeginNode:
+			depth++
+			if depth == 2 {
+				seenType, isMem, regLen = false, false, 0
+			}
+		case tokProp:
+			switch {
+			case depth == 1 && !seenAC && earlyNameIs(blob, &h, name, "#address-cells"):
+				seenAC, ac = true, badCells
+				if vlen == 4 {
+					ac = uint(word(blob, val))
+				}
+			case depth == 1 && !seenSC && earlyNameIs(blob, &h, name, "#size-cells"):
+				seenSC, sc = true, badCells
+				if vlen == 4 {
+					sc = uint(word(blob, val))
+				}
+			case depth == 2 && !seenType && earlyNameIs(blob, &h, name, "device_type"):
+				seenType, isMem = true, earlyFirstStringIs(blob, val, vlen, "memory")
+			case depth == 2 && regLen == 0 && earlyNameIs(blob, &h, name, "reg"):
+				reg, regLen = val, vlen
+			}
+		case tokEndNode:
+			if depth == 2 && isMem && regLen != 0 && earlyCellsOK(ac, sc) && earlyMultiple(regLen, ac+sc) {
+				for o := reg; o < reg+regLen; o += 4 * (ac + sc) {
+					if n == 0 {
+						return earlyNumber(blob, o, ac), earlyNumber(blob, o+4*ac, sc), true
+					}
+					n--
+				}
+			}
+			if depth == 0 {
+				return 0, 0, false
+			}
+			depth--
+		case tokEnd:
+			return 0, 0, false
+		}
+		off = next
+	}
 }

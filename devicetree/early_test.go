@@ -66,7 +66,7 @@ func compatibles(t *Tree, max int, extra ...string) []string {
 // refReservedFloor is what EarlyReservedFloor must return: the memory
 // reservation block and every decodable reg entry of /reserved-memory's
 // children (disabled ones too), from the full parser.
-func refReservedFloor(t *Tree, lo, hi, skipLo, skipHi uint64) (uint64, bool) {
+func refReservedFloor(t *Tree, lo, hi, skipLo, skipHi uint64) (floor, end uint64, ok bool) {
 	rs := slices.Clone(t.MemReserve)
 	for _, n := range t.Root.Children {
 		if n.Name != "reserved-memory" {
@@ -75,20 +75,38 @@ func refReservedFloor(t *Tree, lo, hi, skipLo, skipHi uint64) (uint64, bool) {
 		for _, c := range n.Children {
 			regs, err := c.RawReg()
 			if err != nil {
-				return 0, false
+				return 0, 0, false
 			}
 			rs = append(rs, regs...)
 		}
 	}
-	floor := hi
+	floor, end = hi, hi
 	for _, r := range rs {
 		e := r.Base + r.Size
 		if r.Size == 0 || e <= lo || r.Base >= hi || (r.Base >= skipLo && e <= skipHi) {
 			continue
 		}
-		floor = min(floor, max(r.Base, lo))
+		if start := max(r.Base, lo); start < floor {
+			floor, end = start, e
+		} else if start == floor {
+			end = max(end, e)
+		}
 	}
-	return floor, true
+	return floor, end, true
+}
+
+// refMemoryN lists what EarlyMemoryN must return for n = 0, 1, ...
+func refMemoryN(t *Tree) []Range {
+	var out []Range
+	for _, n := range t.Root.Children {
+		if dt, _ := n.String("device_type"); dt != "memory" {
+			continue
+		}
+		if regs, err := n.Reg(); err == nil {
+			out = append(out, regs...)
+		}
+	}
+	return out
 }
 
 // checkEarly asserts that the early reader, on the blob at p, agrees with
@@ -111,9 +129,22 @@ func checkEarly(tb testing.TB, tree *Tree, p unsafe.Pointer) {
 		}
 	}
 	for _, w := range [][4]uint64{{0, ^uint64(0), 0, 0}, {0x40000000, 0x80000000, 0, 0}, {0x80000, 0x3b400000, 0x2eff0000, 0x2f000000}} {
-		f, ok := EarlyReservedFloor(p, w[0], w[1], w[2], w[3])
-		if rf, rok := refReservedFloor(tree, w[0], w[1], w[2], w[3]); ok != rok || f != rf {
-			tb.Errorf("EarlyReservedFloor(%#x) = %#x, %v; full parser: %#x, %v", w, f, ok, rf, rok)
+		f, e, ok := EarlyReservedFloor(p, w[0], w[1], w[2], w[3])
+		if rf, re, rok := refReservedFloor(tree, w[0], w[1], w[2], w[3]); ok != rok || f != rf || e != re {
+			tb.Errorf("EarlyReservedFloor(%#x) = %#x, %#x, %v; full parser: %#x, %#x, %v", w, f, e, ok, rf, re, rok)
+		}
+	}
+	want := refMemoryN(tree)
+	for n := 0; n <= len(want); n++ {
+		b, sz, ok := EarlyMemoryN(p, n)
+		if n == len(want) {
+			if ok {
+				tb.Errorf("EarlyMemoryN(%d) = %#x, %#x past the last of %v", n, b, sz, want)
+			}
+			break
+		}
+		if !ok || (Range{b, sz}) != want[n] {
+			tb.Errorf("EarlyMemoryN(%d) = %#x, %#x, %v; full parser %v", n, b, sz, ok, want)
 		}
 	}
 }
@@ -133,10 +164,20 @@ func TestEarlyReservedFloor(t *testing.T) {
 		{0x80001000, 0xc0000000, 0x90000000, 0x90100000, 0x91000000}, // tz skipped
 		{0, 0x80000000, 0, 0, 0x80000000},                            // above hi: hi
 	} {
-		if f, ok := EarlyReservedFloor(p, c.lo, c.hi, c.skipLo, c.skipHi); !ok || f != c.want {
+		if f, _, ok := EarlyReservedFloor(p, c.lo, c.hi, c.skipLo, c.skipHi); !ok || f != c.want {
 			t.Errorf("EarlyReservedFloor(%#x, %#x, skip %#x-%#x) = %#x, %v; want %#x", c.lo, c.hi, c.skipLo, c.skipHi, f, ok, c.want)
 		}
 	}
+	// Every memory range, across nodes and reg entries.
+	for n, want := range []Range{{0x80000000, 0x40000000}, {0x100000000, 0x40000000}} {
+		if b, sz, ok := EarlyMemoryN(p, n); !ok || (Range{b, sz}) != want {
+			t.Errorf("EarlyMemoryN(%d) = %#x, %#x, %v; want %#x", n, b, sz, ok, want)
+		}
+	}
+	if _, _, ok := EarlyMemoryN(p, 2); ok {
+		t.Error("EarlyMemoryN(2) found a third range")
+	}
+
 	// A child's subnode does not hide the child's reg; 1-cell addresses.
 	w0 := newWriter()
 	w0.begin("").cells("#address-cells", 1).cells("#size-cells", 1)
@@ -145,8 +186,8 @@ func TestEarlyReservedFloor(t *testing.T) {
 	w0.begin("sub").cells("reg", 0x10000000, 0x1000).end().end().end()
 	w0.begin("other").begin("x@8000000").cells("reg", 0x8000000, 0x1000).end().end()
 	nested := w0.end().blob()
-	if f, ok := EarlyReservedFloor(guardedCopy(t, nested), 0x80000, 0x3b400000, 0, 0); !ok || f != 0x20000000 {
-		t.Errorf("nested: EarlyReservedFloor = %#x, %v; want 0x20000000 (fw's second entry)", f, ok)
+	if f, e, ok := EarlyReservedFloor(guardedCopy(t, nested), 0x80000, 0x3b400000, 0, 0); !ok || f != 0x20000000 || e != 0x20001000 {
+		t.Errorf("nested: EarlyReservedFloor = %#x, %#x, %v; want 0x20000000, 0x20001000 (fw's second entry)", f, e, ok)
 	}
 	tree, err := Parse(nested)
 	if err != nil {
@@ -160,7 +201,7 @@ func TestEarlyReservedFloor(t *testing.T) {
 	b := w.blob()
 	binary.BigEndian.PutUint64(b[headerSize:], 0x1000) // the terminator is now (0x1000, 0)...
 	binary.BigEndian.PutUint64(b[headerSize+8:], 0x1000)
-	if _, ok := EarlyReservedFloor(guardedCopy(t, b), 0, 1<<40, 0, 0); ok {
+	if _, _, ok := EarlyReservedFloor(guardedCopy(t, b), 0, 1<<40, 0, 0); ok {
 		t.Error("a reservation block that runs into the structure block was accepted")
 	}
 }

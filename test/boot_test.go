@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -268,4 +270,52 @@ func TestYolkBootargs(t *testing.T) {
 		expectExit(t, r, 70)
 		expect(t, r, msg)
 	}
+}
+
+// virtDTB is QEMU virt's device tree for -m 1G, one core, with the
+// /memreserve/ lines given added (dtc).
+func virtDTB(t *testing.T, memreserve ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	raw := filepath.Join(dir, "virt.dtb")
+	if out, err := exec.Command("qemu-system-aarch64", "-M", "virt,dumpdtb="+raw, "-cpu", "max", "-smp", "1", "-m", "1G", "-nographic").CombinedOutput(); err != nil {
+		t.Fatalf("dumpdtb: %v\n%s", err, out)
+	}
+	dts, err := exec.Command("dtc", "-q", "-I", "dtb", "-O", "dts", raw).Output()
+	if err != nil {
+		t.Fatalf("dtc: %v", err)
+	}
+	src := strings.Replace(string(dts), "/dts-v1/;\n", "/dts-v1/;\n"+strings.Join(memreserve, "\n")+"\n", 1)
+	out := filepath.Join(dir, "reserved.dtb")
+	cmd := exec.Command("dtc", "-q", "-I", "dts", "-O", "dtb", "-o", out)
+	cmd.Stdin = strings.NewReader(src)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("dtc: %v\n%s", err, b)
+	}
+	return out
+}
+
+// The runtime's memory is the largest stretch of RAM no reservation
+// touches: above a reservation that splits RAM low, the heap moves there
+// (and holds more than fits below it); below one that splits it high, the
+// heap stays after the image and the rest is left unused.
+func TestReservationsShapeTheHeap(t *testing.T) {
+	low := virtDTB(t, "/memreserve/ 0x50000000 0x8000000;")
+	r := boot(t, qemutest.Options{Mem: "1G", Env: []string{"QEMU_EXTRA=-dtb " + low}}, "alloc", "400")
+	expectExit(t, r, 0)
+	expect(t, r, "Go's memory [0x58000000, 0x80000000)")
+	m := regexp.MustCompile(`allocated 400 MiB in \[(0x[0-9a-f]+), (0x[0-9a-f]+)\)`).FindStringSubmatch(r.Output)
+	if m == nil {
+		t.Fatalf("no allocation report:\n%s", r.Output)
+	}
+	lo, _ := strconv.ParseUint(m[1], 0, 64)
+	hi, _ := strconv.ParseUint(m[2], 0, 64)
+	if lo < 0x58000000 || hi > 0x80000000 {
+		t.Errorf("the heap's blocks lie in [%#x, %#x), outside the stretch [0x58000000, 0x80000000)", lo, hi)
+	}
+
+	high := virtDTB(t, "/memreserve/ 0x70000000 0x1000;")
+	r = boot(t, qemutest.Options{Mem: "1G", Env: []string{"QEMU_EXTRA=-dtb " + high}}, "alloc", "16")
+	expectExit(t, r, 0)
+	expect(t, r, "allocated 16 MiB", "Go's memory [0x40000000, 0x70000000), 256 MiB cut by a reservation")
 }

@@ -24,15 +24,14 @@ import (
 //go:linkname hwinit0 runtime/goos.Hwinit0
 //go:nosplit
 func hwinit0() {
-	info := boot.BootInfo()
-	console.Base = uintptr(info.UART)
+	console.Base = uintptr(boot.UARTBase())
 	goos.Exit = exit
 
 	// The runtime seeds its hash functions and the heap layout from
 	// GetRandomData during schedinit: without a real source, stop.
 	// RNDR when the CPU has it, else a virtio entropy device.
 	if !cpu.HasRNG() {
-		dtb := unsafe.Pointer(info.DTB)
+		dtb := unsafe.Pointer(boot.DTBAddr())
 		fail := entropy.Find(func(i int) (uintptr, bool) {
 			b, ok := devicetree.EarlyCompatibleRegN(dtb, "virtio,mmio", i)
 			return uintptr(b), ok
@@ -45,7 +44,7 @@ func hwinit0() {
 	}
 	// The wall clock comes from the PL031 before the runtime reads the
 	// time for the first time, so the monotonic clock never jumps.
-	if rtc, ok := devicetree.EarlyCompatibleReg(unsafe.Pointer(info.DTB), "arm,pl031"); ok {
+	if rtc, ok := devicetree.EarlyCompatibleReg(unsafe.Pointer(boot.DTBAddr()), "arm,pl031"); ok {
 		timer.SetWallClock(int64(pl031.RTC{Base: uintptr(rtc)}.Seconds()) * 1e9)
 	}
 }

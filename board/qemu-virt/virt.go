@@ -78,8 +78,11 @@ func Banner() string {
 	fmt.Fprintf(&b, "  cpu:    %s, %d core(s) of %d, entered at EL%d\n", cpu.Describe(cpu.MIDR()), sched.NumCores(), len(Machine.CPUs), info.EntryEL)
 	fmt.Fprintf(&b, "  gic:    GICv%d\n", Machine.GIC.Version)
 	fmt.Fprintf(&b, "  ram:    %d MiB at %#x\n", info.RAMSize>>20, info.RAMBase)
-	if info.ReservedCut > 0 {
-		fmt.Fprintf(&b, "          (%d MiB above a reservation at %#x left unused)\n", info.ReservedCut>>20, info.RAMBase+info.UsableRAM)
+	switch {
+	case info.GoBase != info.RAMBase:
+		fmt.Fprintf(&b, "          (Go's heap: %d MiB at %#x, the largest stretch no reservation touches)\n", (info.GoEnd-info.GoBase)>>20, info.GoBase)
+	case info.ReservedCut > 0:
+		fmt.Fprintf(&b, "          (%d MiB above a reservation at %#x left unused)\n", info.ReservedCut>>20, info.GoEnd)
 	}
 	fmt.Fprintf(&b, "  timer:  %d Hz\n", timer.Frequency())
 	fmt.Fprintf(&b, "  random: %s\n", EntropySource())

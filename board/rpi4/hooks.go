@@ -68,7 +68,7 @@ var (
 //go:linkname hwinit0 runtime/goos.Hwinit0
 //go:nosplit
 func hwinit0() {
-	console.Base = uintptr(boot.BootInfo().UART)
+	console.Base = uintptr(boot.UARTBase())
 	goos.Exit = exit
 	saveDTB()
 	blob := unsafe.Pointer(dtbAddr)
@@ -88,7 +88,7 @@ func hwinit0() {
 //go:nosplit
 //go:noinline
 func saveDTB() {
-	from := boot.BootInfo().DTB
+	from := boot.DTBAddr()
 	size, ok := devicetree.EarlyTotalSize(unsafe.Pointer(from))
 	if !ok || size > dtbMax {
 		halt("yolk: the device tree is larger than the 256 KiB yolk keeps of it")

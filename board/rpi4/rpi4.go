@@ -57,16 +57,23 @@ func hwinit1() {
 	if Board, err = NewLayout(Tree, Machine); err != nil {
 		fatal(err.Error())
 	}
-	// The runtime owns everything from its image to the end of the RAM
-	// boot gave it, which stops below the first reservation above the
-	// image (boot.limitByReservations, with the early reader). Check that
-	// against the full parser: no reservation but the device tree's own
-	// pages (hwinit0 copied the blob) may lie there.
+	// The runtime uses its image and the memory boot chose with the early
+	// reader: what follows the image up to the first reservation, or a
+	// larger stretch elsewhere (boot.planRAM). Check that against the full
+	// parser: no reservation but the device tree's own pages (hwinit0
+	// copied the blob) may lie there.
 	info := boot.BootInfo()
 	text, _ := runtime.TextRegion()
+	_, dataEnd := runtime.DataRegion()
+	used := []Range{{Base: text, Size: info.GoEnd - text}}
+	if info.GoBase != info.RAMBase {
+		used = []Range{{Base: text, Size: dataEnd - text}, {Base: info.GoBase, Size: info.GoEnd - info.GoBase}}
+	}
 	dtbPages := Range{Base: uint64(dtbFrom) &^ (page - 1), Size: (uint64(dtbFrom)+uint64(dtbSize)+page-1)&^(page-1) - uint64(dtbFrom)&^(page-1)}
-	if c := ReservedConflicts(Board.Reserved, Range{Base: text, Size: info.RAMBase + info.UsableRAM - text}, dtbPages); len(c) > 0 {
-		fatal(fmt.Sprintf("the firmware reserves %#x inside the Go runtime's memory", c))
+	for _, u := range used {
+		if c := ReservedConflicts(Board.Reserved, u, dtbPages); len(c) > 0 {
+			fatal(fmt.Sprintf("the firmware reserves %#x inside the Go runtime's memory", c))
+		}
 	}
 	if Interrupts, err = cores.SetupInterrupts(Machine); err != nil {
 		fatal(err.Error())
@@ -125,9 +132,9 @@ func Banner() string {
 	for _, r := range Board.Memory {
 		total += r.Size
 	}
-	fmt.Fprintf(&b, "  ram:    %d MiB at %#x for Go, of %d MiB in %d range(s)%s\n", info.UsableRAM>>20, info.RAMBase, total>>20, len(Board.Memory), Report.split())
-	if info.ReservedCut > 0 {
-		fmt.Fprintf(&b, "          (%d MiB above a firmware reservation at %#x left unused)\n", info.ReservedCut>>20, info.RAMBase+info.UsableRAM)
+	fmt.Fprintf(&b, "  ram:    %d MiB at %#x for Go, of %d MiB in %d range(s)%s\n", (info.GoEnd-info.GoBase)>>20, info.GoBase, total>>20, len(Board.Memory), Report.split())
+	if info.ReservedCut > 0 && info.GoBase == info.RAMBase {
+		fmt.Fprintf(&b, "          (%d MiB above a firmware reservation at %#x left unused)\n", info.ReservedCut>>20, info.GoEnd)
 	}
 	fmt.Fprintf(&b, "  clocks: %s\n", Report.clocks())
 	fmt.Fprintf(&b, "  temp:   %s\n", Report.temperature())

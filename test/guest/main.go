@@ -14,6 +14,7 @@ import (
 	"unsafe"
 
 	qemuvirt "github.com/yolkos/yolk/board/qemu-virt"
+	"github.com/yolkos/yolk/boot"
 	"github.com/yolkos/yolk/kernel/cpu"
 	"github.com/yolkos/yolk/kernel/exception"
 )
@@ -61,6 +62,23 @@ func main() {
 		fmt.Println("jumping into the heap")
 		f := *(*func())(unsafe.Pointer(&fp))
 		f()
+	case "alloc":
+		// Allocate and touch MiB mebibytes in 1 MiB blocks; print where
+		// the heap put them.
+		mib, _ := strconv.Atoi(os.Args[2])
+		lo, hi := ^uintptr(0), uintptr(0)
+		var keep [][]byte
+		for range mib {
+			b := make([]byte, 1<<20)
+			for i := 0; i < len(b); i += 4096 {
+				b[i] = 1
+			}
+			p := uintptr(unsafe.Pointer(&b[0]))
+			lo, hi = min(lo, p), max(hi, p+uintptr(len(b)))
+			keep = append(keep, b)
+		}
+		bi := boot.BootInfo()
+		fmt.Printf("allocated %d MiB in [%#x, %#x); Go's memory [%#x, %#x), %d MiB cut by a reservation\n", len(keep), lo, hi, bi.GoBase, bi.GoEnd, bi.ReservedCut>>20)
 	case "unexpected-irq":
 		fmt.Println("taking an IRQ with no interrupt controller driver")
 		unexpectedIRQ()
