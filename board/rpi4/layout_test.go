@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/yolkos/yolk/devicetree"
 )
@@ -139,5 +140,37 @@ func TestReservedConflicts(t *testing.T) {
 	}
 	if got := ReservedConflicts(res[:1], used, Range{}); got != nil {
 		t.Errorf("page 0 conflicts with %#x", got)
+	}
+}
+
+// What boot's early reader sees on the 8 GiB Pi's device tree: every
+// memory range, and no reservation in the range above 1 GiB, which is
+// the stretch boot.planRAM gives the heap (3008 MiB, larger than the
+// first range's 948 MiB).
+func TestFirmware8GEarlyMemory(t *testing.T) {
+	b, err := os.ReadFile("testdata/rpi4-8g-firmware.dtb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]uint64, (len(b)+7)/8) // 8-aligned, as the loader leaves it
+	p := unsafe.Pointer(&buf[0])
+	copy(unsafe.Slice((*byte)(p), len(b)), b)
+	var got []Range
+	for n := 0; ; n++ {
+		base, size, ok := devicetree.EarlyMemoryN(p, n)
+		if !ok {
+			break
+		}
+		got = append(got, rg(base, size))
+	}
+	want := []Range{rg(0, 0x3b40_0000), rg(0x4000_0000, 0xbc00_0000), rg(0x1_0000_0000, 0x8000_0000), rg(0x1_8000_0000, 0x8000_0000)}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("EarlyMemoryN: %#x, want %#x", got, want)
+	}
+	if f, e, ok := devicetree.EarlyReservedFloor(p, 0x4000_0000, 0xfc00_0000, 0, 0); !ok || f != 0xfc00_0000 || e != 0xfc00_0000 {
+		t.Errorf("reservations above 1 GiB: floor %#x, end %#x, %v; want none", f, e, ok)
+	}
+	if f, e, ok := devicetree.EarlyReservedFloor(p, 0, 0x3b40_0000, 0, 0); !ok || f != 0 || e != 0x1000 {
+		t.Errorf("the first range: floor %#x, end %#x, %v; want the spin tables' page [0, 0x1000)", f, e, ok)
 	}
 }
