@@ -241,19 +241,9 @@ func earlyProp(blob unsafe.Pointer, h *earlyHeader, n *earlyNode, name, val, vle
 			n.hasRanges, n.ranges, n.rangesLen = true, val, vlen
 		}
 	case earlyNameIs(blob, h, name, "#address-cells"):
-		if !n.seenAC {
-			n.seenAC, n.ac = true, badCells
-			if vlen == 4 {
-				n.ac = uint(word(blob, val))
-			}
-		}
+		earlyCellsProp(blob, val, vlen, &n.seenAC, &n.ac)
 	case earlyNameIs(blob, h, name, "#size-cells"):
-		if !n.seenSC {
-			n.seenSC, n.sc = true, badCells
-			if vlen == 4 {
-				n.sc = uint(word(blob, val))
-			}
-		}
+		earlyCellsProp(blob, val, vlen, &n.seenSC, &n.sc)
 	case memory && earlyNameIs(blob, h, name, "device_type"):
 		if !n.seenType {
 			n.seenType = true
@@ -264,6 +254,20 @@ func earlyProp(blob unsafe.Pointer, h *earlyHeader, n *earlyNode, name, val, vle
 			n.seenCompat = true
 			n.match = earlyListHas(blob, val, vlen, compat)
 		}
+	}
+}
+
+// earlyCellsProp reads a #address-cells or #size-cells value into *v the
+// first time the property appears (*seen): badCells if it is not 4 bytes.
+//
+//go:nosplit
+func earlyCellsProp(blob unsafe.Pointer, val, vlen uint, seen *bool, v *uint) {
+	if *seen {
+		return
+	}
+	*seen, *v = true, badCells
+	if vlen == 4 {
+		*v = uint(word(blob, val))
 	}
 }
 
@@ -550,16 +554,10 @@ func EarlyReservedFloor(blob unsafe.Pointer, lo, hi, skipLo, skipHi uint64) (flo
 		case tokProp:
 			switch {
 			case !inRM:
-			case depth == 2 && !seenAC && earlyNameIs(blob, &h, name, "#address-cells"):
-				seenAC, ac = true, badCells
-				if vlen == 4 {
-					ac = uint(word(blob, val))
-				}
-			case depth == 2 && !seenSC && earlyNameIs(blob, &h, name, "#size-cells"):
-				seenSC, sc = true, badCells
-				if vlen == 4 {
-					sc = uint(word(blob, val))
-				}
+			case depth == 2 && earlyNameIs(blob, &h, name, "#address-cells"):
+				earlyCellsProp(blob, val, vlen, &seenAC, &ac)
+			case depth == 2 && earlyNameIs(blob, &h, name, "#size-cells"):
+				earlyCellsProp(blob, val, vlen, &seenSC, &sc)
 			case depth == 3 && regLen == 0 && earlyNameIs(blob, &h, name, "reg"):
 				reg, regLen = val, vlen
 			}
@@ -630,16 +628,10 @@ func EarlyMemoryN(blob unsafe.Pointer, n int) (base, size uint64, ok bool) {
 			}
 		case tokProp:
 			switch {
-			case depth == 1 && !seenAC && earlyNameIs(blob, &h, name, "#address-cells"):
-				seenAC, ac = true, badCells
-				if vlen == 4 {
-					ac = uint(word(blob, val))
-				}
-			case depth == 1 && !seenSC && earlyNameIs(blob, &h, name, "#size-cells"):
-				seenSC, sc = true, badCells
-				if vlen == 4 {
-					sc = uint(word(blob, val))
-				}
+			case depth == 1 && earlyNameIs(blob, &h, name, "#address-cells"):
+				earlyCellsProp(blob, val, vlen, &seenAC, &ac)
+			case depth == 1 && earlyNameIs(blob, &h, name, "#size-cells"):
+				earlyCellsProp(blob, val, vlen, &seenSC, &sc)
 			case depth == 2 && !seenType && earlyNameIs(blob, &h, name, "device_type"):
 				seenType, isMem = true, earlyFirstStringIs(blob, val, vlen, "memory")
 			case depth == 2 && regLen == 0 && earlyNameIs(blob, &h, name, "reg"):
