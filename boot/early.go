@@ -280,7 +280,7 @@ func reservedFloor(cfg *Config, dtb uintptr, lo, hi uint64) (floor, end uint64) 
 	return floor, end
 }
 
-// dtbLo and dtbHi bound the device tree's pages (set by early).
+// dtbLo and dtbHi bound the device tree's pages (set by planRAM).
 var dtbLo, dtbHi uint64
 
 // Bounds on largerStretch's search (it runs before the runtime, on the
