@@ -114,6 +114,15 @@ func TestNetHTTPAndDHCP(t *testing.T) {
 	if st.GOMAXPROCS != 2 || len(st.Cores) != 2 {
 		t.Errorf("GOMAXPROCS %d, %d cores; want 2", st.GOMAXPROCS, len(st.Cores))
 	}
+	var raw struct {
+		Cores []map[string]any `json:"cores"`
+	}
+	json.Unmarshal(get(t, http.DefaultClient, s.http+"/status.json"), &raw)
+	for i, c := range raw.Cores {
+		if _, ok := c["async_preempts"]; !ok {
+			t.Errorf("core %d's status lacks async_preempts: %v", i, c)
+		}
+	}
 	n := st.Network
 	if !n.DHCP || n.Addr != "10.0.2.15/24" || n.Gateway != "10.0.2.2" {
 		t.Errorf("network %+v: want a DHCP lease of 10.0.2.15/24 via 10.0.2.2", n)

@@ -39,6 +39,7 @@ type CoreStatus struct {
 	BusyPercent float64           `json:"busy_percent"`
 	Wakeups     uint64            `json:"wakeups"`
 	Preempts    uint64            `json:"preempts"`
+	Async       uint64            `json:"async_preempts"`
 	Interrupts  map[string]uint64 `json:"interrupts"` // by INTID
 }
 
@@ -77,7 +78,7 @@ type Network struct {
 	TCPTimeouts    uint64 `json:"tcp_timeouts"`
 	TCPInvalid     uint64 `json:"tcp_invalid_segments"`
 	StackDrops     uint64 `json:"stack_dropped_packets"`
-	Error      string   `json:"device_error,omitempty"` // why the driver stopped, if it did
+	Error          string `json:"device_error,omitempty"` // why the driver stopped, if it did
 }
 
 func status() Status {
@@ -92,7 +93,7 @@ func status() Status {
 		idle := time.Duration(cs.IdleNanos)
 		core := CoreStatus{
 			Core: c, IdleSeconds: idle.Seconds(), BusySeconds: max(0, (up - idle).Seconds()),
-			Wakeups: cs.Wakeups, Preempts: cs.Preempts, Interrupts: map[string]uint64{},
+			Wakeups: cs.Wakeups, Preempts: cs.Preempts, Async: cs.AsyncPreempts, Interrupts: map[string]uint64{},
 		}
 		core.BusyPercent = 100 * core.BusySeconds / up.Seconds()
 		for _, ic := range qemuvirt.Interrupts.Counts(c) {
@@ -142,7 +143,7 @@ var page = template.Must(template.New("status").Parse(`<!doctype html>
 <h2>Cores</h2>
 <table><tr><th>core</th><th>busy</th><th></th><th>busy s</th><th>idle s</th><th>wake-ups</th><th>preemptions</th><th>interrupts (INTID: count)</th></tr>
 {{range .Cores}}<tr><td>{{.Core}}</td><td>{{printf "%.1f" .BusyPercent}}%</td><td style="text-align:left"><span class="bar" style="width:{{printf "%.0f" .BusyPercent}}px"></span></td>
-<td>{{printf "%.2f" .BusySeconds}}</td><td>{{printf "%.2f" .IdleSeconds}}</td><td>{{.Wakeups}}</td><td>{{.Preempts}}</td><td style="text-align:left">{{range $k, $v := .Interrupts}}{{$k}}: {{$v}} {{end}}</td></tr>
+<td>{{printf "%.2f" .BusySeconds}}</td><td>{{printf "%.2f" .IdleSeconds}}</td><td>{{.Wakeups}}</td><td>{{.Preempts}} ({{.Async}} async)</td><td style="text-align:left">{{range $k, $v := .Interrupts}}{{$k}}: {{$v}} {{end}}</td></tr>
 {{end}}</table>
 <h2>Memory</h2>
 <p>heap {{.Memory.HeapAlloc}} of {{.Memory.HeapSys}} bytes, {{.Memory.Sys}} from the system, {{.Memory.NumGC}} GCs, {{.Memory.PauseTotalNs}} ns paused in all</p>
