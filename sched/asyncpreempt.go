@@ -59,12 +59,8 @@ func maybeAsyncPreempt(n int, f *exception.Frame, g uintptr) {
 	if !ok {
 		return
 	}
-	// As if the instruction at resume called asyncPreempt: the old LR is
-	// pushed below SP (asyncPreempt restores it and SP), LR = resume.
-	sp := uintptr(f.SP) - 16
-	*(*uint64)(unsafe.Pointer(sp)) = f.X[30]
-	f.SP = uint64(sp)
-	f.X[30] = uint64(resume)
-	f.ELR = uint64(asyncPreemptPC())
+	// As if the instruction at resume called asyncPreempt, which restores
+	// LR and SP before it returns there.
+	f.PushCall(uint64(asyncPreemptPC()), uint64(resume))
 	cores[n].asyncPreempts.Add(1)
 }

@@ -18,9 +18,10 @@ func TestHandlersUseNoFP(t *testing.T) {
 	if err != nil {
 		t.Fatalf("objdump: %v", err)
 	}
-	// Functions that run on the IRQ path (kernel/exception's handle, the
-	// GIC dispatcher and its handlers, the scheduler's tick).
-	onPath := regexp.MustCompile(`^TEXT (github\.com/yolkos/yolk/(kernel/gic\.|kernel/timer\.|kernel/cpu\.|sched\.|kernel/exception\.(handle|IRQFrame|InterruptedG)))`)
+	// Functions that run on the IRQ path (kernel/exception's handle and
+	// Frame.PushCall, the GIC dispatcher and its handlers, the scheduler's
+	// tick).
+	onPath := regexp.MustCompile(`^TEXT (github\.com/yolkos/yolk/(kernel/gic\.|kernel/timer\.|kernel/cpu\.|sched\.|kernel/exception\.(handle|IRQFrame|InterruptedG|\(\*Frame\)\.PushCall)))`)
 	fpInsn := regexp.MustCompile(`\t(F[A-Z0-9]+|V[A-Z0-9.]+)\t|[\s,(\[]([FV][0-9]{1,2})[\s,.)\]]`)
 	allowed := map[string]bool{"sched.saveFP.abi0": true, "sched.restoreFP.abi0": true}
 	var fn string

@@ -108,13 +108,23 @@ func injectSignal(f *Frame, sig uint32) {
 	*(*uint64)(unsafe.Pointer(g + gSigcode1)) = f.FAR
 	*(*uint64)(unsafe.Pointer(g + gSigpc)) = f.ELR
 
+	from := f.X[30]
+	if text, etext := runtime.TextRegion(); text <= f.ELR && f.ELR < etext {
+		from = f.ELR
+	}
+	f.PushCall(uint64(sigpanicPC), from)
+}
+
+// PushCall makes the interrupted code, once the exception returns, run
+// target as if called from the instruction at from: the old LR is pushed
+// below SP, 16 bytes (the convention the runtime's unwinder and its
+// asyncPreempt expect on a link-register machine), and LR becomes from.
+func (f *Frame) PushCall(target, from uint64) {
 	sp := uintptr(f.SP) - 16
 	*(*uint64)(unsafe.Pointer(sp)) = f.X[30]
 	f.SP = uint64(sp)
-	if text, etext := runtime.TextRegion(); text <= f.ELR && f.ELR < etext {
-		f.X[30] = f.ELR
-	}
-	f.ELR = uint64(sigpanicPC)
+	f.X[30] = from
+	f.ELR = target
 }
 
 var sigpanicFunc = sigpanic
