@@ -185,11 +185,10 @@ func run(o options) error {
 		prefix := fmt.Sprintf("[%2d/%d] %-26s %-15s", i+1, len(jobs), j.t.label, j.row)
 		// A boot starts only if it ends within the budget even at its
 		// time limit: the whole run then ends within it too.
-		if left := o.budget - time.Since(start); left < bootTimeout(o, j.row, netCfg) {
-			why := fmt.Sprintf("time budget: %v of -budget %v left, the boot may take %v", left.Round(time.Second), o.budget, bootTimeout(o, j.row, netCfg))
+		if left, need := o.budget-time.Since(start), bootTimeout(o, j.row, netCfg); left < need {
+			why := fmt.Sprintf("time budget: %v of -budget %v left, the boot may take %v", left.Round(time.Second), o.budget, need)
 			progress("%s skipped: %s", prefix, why)
-			r.notes = append(r.notes, note{j.t.key, j.row, "skipped", why})
-			r.problems = append(r.problems, j.t.key+" "+j.row+": skipped: "+why)
+			r.skipMissing(j.t.key, j.row, why)
 			continue
 		}
 		// Every boot gets its own spec: a network row, its own free ports.
@@ -298,8 +297,7 @@ func prepare(o options, r *report) (run []target, kernel string, err error) {
 		progress("  skipping the network rows on %s: %s", map[bool]string{false: "yolk", true: "Linux"}[linux], reason)
 		for _, t := range run {
 			if t.linux == linux && !r.skipped(t.key, "netserve") {
-				r.notes = append(r.notes, note{t.key, "netserve", "skipped", reason})
-				r.problems = append(r.problems, t.key+" netserve: skipped: "+reason)
+				r.skipMissing(t.key, "netserve", reason)
 			}
 		}
 	}
@@ -355,8 +353,7 @@ func prepare(o options, r *report) (run []target, kernel string, err error) {
 			reason := "no Linux kernel: " + firstLine(err.Error())
 			run = slices.DeleteFunc(run, func(t target) bool {
 				if t.linux {
-					r.notes = append(r.notes, note{t.key, "", "skipped", reason})
-					r.problems = append(r.problems, t.key+": skipped: "+reason)
+					r.skipMissing(t.key, "", reason)
 				}
 				return t.linux
 			})

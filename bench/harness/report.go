@@ -463,6 +463,13 @@ func (r *report) writeSVG(w io.Writer) error {
 	return svgTemplate.Execute(w, c)
 }
 
+// skipMissing notes that a row (or a whole target, row "") was skipped
+// because something it needs is missing: -strict fails on it.
+func (r *report) skipMissing(target, row, reason string) {
+	r.notes = append(r.notes, note{target, row, "skipped", reason})
+	r.problems = append(r.problems, strings.TrimSpace(target+" "+row)+": skipped: "+reason)
+}
+
 // strictProblems lists what -strict fails on: every failed row, and rows
 // skipped because something they need is missing.
 func (r *report) strictProblems() []string {
