@@ -63,13 +63,13 @@ type Info struct {
 	ResetCount uint64  // generic counter value at the first instruction
 	RAMBase    uint64  // RAM as the device tree describes it
 	RAMSize    uint64
-	UsableRAM  uint64 // what the runtime got (see heapLimit)
 	// ReservedCut is RAM given up at the top of the image's range because
 	// the device tree reserves a region there (0 if none).
 	ReservedCut uint64
 	// GoBase and GoEnd bound the runtime's memory (goos.RamStart and
-	// RamSize): from the image's range's base, or, if a larger stretch of
-	// RAM lies elsewhere, that stretch, which then holds the heap.
+	// RamSize; below 4 GiB, see heapLimit): from the image's range's base,
+	// or, if a larger stretch of RAM lies elsewhere, that stretch, which
+	// then holds the heap.
 	GoBase, GoEnd uint64
 	UART          uint64 // console found in the device tree
 	TablesUsed    uint64 // bytes of translation tables
@@ -229,7 +229,6 @@ func planRAM() {
 		goos.Bloc = uintptr(lo)
 	}
 	info.GoBase, info.GoEnd = goBase, ramEnd
-	info.UsableRAM = ramEnd - goBase
 	goos.RamStart = uint(goBase)
 	goos.RamSize = uint(ramEnd - goBase)
 	goos.RamStackOffset = topReserve

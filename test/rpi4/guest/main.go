@@ -85,7 +85,7 @@ func info() {
 	l := rpi4.Board
 	check(bi.EntryEL == 2, "entered at EL%d (want EL2, as the firmware and QEMU enter)", bi.EntryEL)
 	check(cpu.CurrentEL() == 1, "running at EL%d", cpu.CurrentEL())
-	check(bi.RAMBase == 0 && bi.UsableRAM == l.Memory[0].Size, "RAM for Go %#x+%#x, first memory range %v", bi.RAMBase, bi.UsableRAM, l.Memory[0])
+	check(bi.RAMBase == 0 && bi.GoBase == 0 && bi.GoEnd == l.Memory[0].Size, "RAM for Go [%#x, %#x), first memory range %v", bi.GoBase, bi.GoEnd, l.Memory[0])
 	check(len(l.Reserved) > 0 && l.Reserved[0] == (rpi4.Range{Base: 0, Size: 0x1000}), "firmware reservation %v (the spin-table page)", l.Reserved)
 	check(bi.UART == 0xfe20_1000, "console UART0 at %#x", bi.UART)
 	check(len(l.Cores) == 4 && l.Cores[1].ReleaseAddr == 0xe0, "cores %+v", l.Cores)
