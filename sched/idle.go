@@ -60,6 +60,9 @@ func onTimer(uint32) {
 	}
 	now := cpu.Counter()
 	g := exception.InterruptedG(n)
+	if sampling.Load() {
+		sampleTick(n, exception.IRQFrame(n), g, now)
+	}
 	p := goroutineP(g)
 	if p != 0 {
 		if g != c.sliceG {
