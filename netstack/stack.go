@@ -56,6 +56,10 @@ type Config struct {
 	DHCPTimeout time.Duration
 	// Log receives one line per event worth telling (lease, renewal).
 	Log func(format string, args ...any)
+	// RecentNanotime, when set, is the stack's monotonic clock: a cheap,
+	// possibly slightly old reading (kernel/timer.Recent). Nil means
+	// gVisor's standard clock, which reads the time at every call.
+	RecentNanotime func() int64
 }
 
 // Stack is a running network stack on one NIC.
@@ -86,7 +90,12 @@ func Start(cfg Config) (*Stack, error) {
 	if cfg.DHCPTimeout == 0 {
 		cfg.DHCPTimeout = 30 * time.Second
 	}
+	var clock tcpip.Clock
+	if cfg.RecentNanotime != nil {
+		clock = recentClock{recent: cfg.RecentNanotime, std: tcpip.NewStdClock()}
+	}
 	s := stack.New(stack.Options{
+		Clock: clock,
 		NetworkProtocols: []stack.NetworkProtocolFactory{
 			ipv4.NewProtocol, arp.NewProtocol,
 			ipv6.NewProtocolWithOptions(ipv6.Options{

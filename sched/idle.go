@@ -35,7 +35,7 @@ func idle(pollUntil int64) {
 	sleepers.Add(-1)
 	c.sleeping.Store(0)
 	cpu.EnableIRQ() // take whatever woke us
-	c.idleCounts.Add(cpu.Counter() - start)
+	c.idleCounts.Add(timer.Now() - start)
 	deliverEvents()
 	armTick()
 }
@@ -58,7 +58,7 @@ func onTimer(uint32) {
 		timer.Stop()
 		return
 	}
-	now := cpu.Counter()
+	now := timer.Now()
 	g := exception.InterruptedG(n)
 	if sampling.Load() {
 		sampleTick(n, exception.IRQFrame(n), g, now)

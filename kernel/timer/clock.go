@@ -5,6 +5,7 @@ package timer
 
 import (
 	"math/bits"
+	"sync/atomic"
 
 	"github.com/yolkos/yolk/kernel/cpu"
 )
@@ -89,5 +90,36 @@ func SetWallClock(unixNanos int64) {
 //
 //go:nosplit
 func Nanotime() int64 {
-	return CountsToNanos(cpu.Counter()) + offset
+	return CountsToNanos(Now()) + offset
+}
+
+// latest is the largest counter value read through Now on any core.
+var latest atomic.Uint64
+
+// Now reads the counter and remembers the reading for Recent.
+//
+//go:nosplit
+func Now() uint64 {
+	c := cpu.Counter()
+	for {
+		old := latest.Load()
+		if c <= old || latest.CompareAndSwap(old, c) {
+			return c
+		}
+	}
+}
+
+// Recent is Nanotime as of the latest counter reading on any core,
+// without reading the counter. Under QEMU's TCG every counter read takes
+// the emulator's global lock, so code that wants the time very often and
+// can live with a slightly old value (a TCP stack's timestamps) uses this
+// instead. Readings are frequent: the runtime reads the clock each time it
+// schedules with timers pending, a busy core's scheduler tick every tick,
+// and an idle core when it wakes up, so on a busy system the value is
+// microseconds old, and at most a tick old on a core that runs one
+// goroutine without pause.
+//
+//go:nosplit
+func Recent() int64 {
+	return CountsToNanos(latest.Load()) + offset
 }

@@ -17,9 +17,11 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/yolkos/yolk/board/bootargs"
 	qemuvirt "github.com/yolkos/yolk/board/qemu-virt"
 	"github.com/yolkos/yolk/drivers/virtio"
 	virtionet "github.com/yolkos/yolk/drivers/virtio/net"
+	"github.com/yolkos/yolk/kernel/timer"
 	"github.com/yolkos/yolk/netstack"
 	"github.com/yolkos/yolk/sched"
 )
@@ -48,6 +50,14 @@ func Start() (*netstack.Stack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("network: %w", err)
 	}
+	exactClock, err := bootargs.Switch(qemuvirt.Machine.Bootargs, "yolk.netclock", "recent", "exact")
+	if err != nil {
+		return nil, fmt.Errorf("network: %w", err)
+	}
+	var recent func() int64
+	if !exactClock {
+		recent = timer.Recent
+	}
 	ev := sched.NewEvent()
 	gic := qemuvirt.Interrupts
 	gic.Handle(irq, func(uint32) {
@@ -63,7 +73,8 @@ func Start() (*netstack.Stack, error) {
 	st, err := netstack.Start(netstack.Config{
 		NIC: dev, Wait: ev.Wait,
 		Static: addr, Gateway: gw, DNS: dns,
-		Hostname: "yolk",
+		Hostname:       "yolk",
+		RecentNanotime: recent,
 		Log: func(format string, args ...any) {
 			if os.Getenv("yolk.quiet") == "" {
 				fmt.Printf("network: "+format+"\n", args...)
