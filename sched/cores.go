@@ -23,6 +23,10 @@ const (
 type core struct {
 	state    atomic.Uint32
 	sleeping atomic.Uint32 // in Idle's WFI
+	// idling is set from before Idle's WFI until just before Idle
+	// delivers the events signalled meanwhile: a handler that signals
+	// one while it is set needs no other core to deliver it.
+	idling atomic.Uint32
 
 	// The M handed over by Task (plain integers: no write barriers).
 	sp, gp, fn uintptr

@@ -42,12 +42,16 @@ func NewEvent() *Event {
 	return e
 }
 
-// Signal records one occurrence and gets a core to deliver it: a sleeping
-// core is woken (delivery happens in Idle). Safe on a handler g.
+// Signal records one occurrence and gets a core to deliver it: the
+// calling core itself if the interrupt woke it from Idle (it delivers
+// on its way out), else a sleeping core, woken (delivery happens in
+// Idle). Safe on a handler g.
 func (e *Event) Signal() {
 	e.pending.Add(1)
 	eventsPending.Store(true)
-	wakeSleepers(1)
+	if cores[cpu.Index()].idling.Load() == 0 {
+		wakeSleepers(1)
+	}
 }
 
 // idleFallback is how often a waiter checks for undelivered signals

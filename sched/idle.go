@@ -28,6 +28,7 @@ func idle(pollUntil int64) {
 	start := cpu.Counter()
 	cpu.DisableIRQ()
 	c.sleeping.Store(1)
+	c.idling.Store(1)
 	sleepers.Add(1)
 	if !eventsPending.Load() {
 		cpu.WaitForInterrupt()
@@ -35,9 +36,13 @@ func idle(pollUntil int64) {
 	sleepers.Add(-1)
 	c.sleeping.Store(0)
 	cpu.EnableIRQ() // take whatever woke us
-	c.idleCounts.Add(timer.Now() - start)
+	now := timer.Now()
+	c.idleCounts.Add(now - start)
+	// A handler run from here on wakes another core if it must: the
+	// delivery below covers only the signals before it.
+	c.idling.Store(0)
 	deliverEvents()
-	armTick()
+	timer.SetDeadline(now + tickCounts)
 }
 
 // fastTicks is how many times faster a core running a parked M ticks while
