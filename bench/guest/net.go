@@ -90,6 +90,8 @@ func listenPort(l net.Listener) (int, error) {
 //	POST /upload       reads the body; replies "n=<length>\n" as soon as it
 //	                   is in, then "sha256=<hex>\n" (hashing is not part of
 //	                   the transfer the host times)
+//	GET /debug/pprof/profile?seconds=N   a CPU profile (for finding where
+//	                   the time goes; not used by the rows)
 //	POST /quit         ends the row
 func netHandler(quit func()) http.Handler {
 	mux := http.NewServeMux()
@@ -126,6 +128,8 @@ func netHandler(quit func()) http.Handler {
 		http.NewResponseController(w).Flush()
 		fmt.Fprintf(w, "sha256=%x\n", sha256.Sum256(b))
 	})
+	mux.HandleFunc("GET /debug/pprof/profile", serveProfile)
+	mux.HandleFunc("GET /debug/netinfo", serveNetInfo)
 	mux.HandleFunc("POST /quit", func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "bye\n")
 		quit()
