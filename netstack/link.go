@@ -1,77 +1,130 @@
 package netstack
 
 import (
-	"errors"
-	"net"
-	"sync"
 	"sync/atomic"
+	"time"
 
-	"gvisor.dev/gvisor/pkg/buffer"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
+	"gvisor.dev/gvisor/pkg/tcpip/stack/gro"
 
-	"github.com/yolkos/yolk/drivers/virtio"
+	"github.com/yolkos/yolk/netstack/nic"
 )
 
-// NIC is an Ethernet device as the stack sees it. virtionet.Device is
-// one; tests use a pair of pipes.
-type NIC interface {
-	HardwareAddr() net.HardwareAddr
-	// MTU is the largest IP packet.
-	MTU() int
-	// Send transmits one frame made of parts (copied). It fails with
-	// virtio.ErrQueueFull when the device has no room; the NIC then
-	// interrupts (wakes Config.Wait) when it has.
-	Send(parts ...[]byte) error
-	// Receive hands each received frame to deliver (valid during the
-	// call only) without blocking.
-	Receive(deliver func(frame []byte)) (int, error)
-	// Reclaim collects transmit buffers the device is done with.
-	Reclaim() error
-}
-
-// link is the stack's link endpoint for a NIC: whole Ethernet frames in
-// and out (the ethernet wrapper adds and strips the header).
+// link is the stack's link endpoint for a NIC: Ethernet framing, the
+// NIC's offloads as gVisor capabilities, received frames through GRO,
+// sent packets as batches.
 type link struct {
-	nic  NIC
+	nic  nic.Device
 	addr tcpip.LinkAddress
+	off  nic.Offloads
+	caps stack.LinkEndpointCapabilities
+	gso  stack.SupportedGSO
 
 	dispatcher atomic.Pointer[stack.NetworkDispatcher] // set by Attach
 
+	// Receiving: only the receive goroutine touches gro and check.
+	gro         gro.GRO
+	check       checker
+	rxValidated atomic.Bool
 	// tap, when set, sees received frames first and keeps those it
 	// returns true for (DHCP replies, before the stack has an address).
 	tap atomic.Pointer[func(frame []byte) bool]
 
-	// Transmitters waiting for room on the NIC.
-	txMu   sync.Mutex
-	txCond *sync.Cond
-	txGen  uint64 // incremented on each reclaim
+	// txWait bounds how long a sender waits for room in the NIC.
+	txWait time.Duration
 
-	drops atomic.Uint64
+	stats LinkStats
 }
 
-func newLink(nic NIC) *link {
-	l := &link{nic: nic, addr: tcpip.LinkAddress(nic.HardwareAddr())}
-	l.txCond = sync.NewCond(&l.txMu)
+// LinkStats count what the link layer did with frames it could not pass
+// on, by reason; every field may be read at any time.
+type LinkStats struct {
+	// RxNoStack: received before the stack attached; RxRunt: shorter
+	// than an Ethernet header; RxChecksum: a bad IPv4 header checksum on
+	// a packet whose transport checksum the NIC vouched for.
+	RxNoStack, RxRunt, RxChecksum atomic.Uint64
+	// TxFull: packets dropped after waiting txWait for room in the NIC;
+	// TxError: packets the NIC refused; TxWaits: times a sender found
+	// the NIC full and waited.
+	TxFull, TxError, TxWaits atomic.Uint64
+}
+
+// linkOptions are the link's switchable mechanisms.
+type linkOptions struct {
+	gro bool // coalesce received TCP segments (gVisor's GRO)
+}
+
+// udpChecksumOffset is where a UDP header's checksum is (RFC 768).
+const udpChecksumOffset = 6
+
+// gsoMaxSize is the largest segment handed to a NIC that segments: its
+// TCP payload, headers of at most 61 bytes (tcp/snd.go) and an IPv6
+// header stay within an IP packet's 64 KiB.
+const gsoMaxSize = 65535 - header.IPv6MinimumSize
+
+func newLink(n nic.Device, opts linkOptions) *link {
+	l := &link{nic: n, addr: tcpip.LinkAddress(n.HardwareAddr()), off: n.Offloads(), txWait: time.Second}
+	l.caps = stack.CapabilityResolutionRequired
+	if l.off.TXChecksum {
+		l.caps |= stack.CapabilityTXChecksumOffload
+	}
+	if l.off.TSO4 || l.off.TSO6 {
+		l.gso = stack.HostGSOSupported
+	}
+	l.check.l = l
+	l.gro.Init(opts.gro)
+	l.gro.Dispatcher = &l.check
 	return l
 }
 
-var _ stack.LinkEndpoint = (*link)(nil)
+var (
+	_ stack.LinkEndpoint = (*link)(nil)
+	_ stack.GSOEndpoint  = (*link)(nil)
+)
 
-func (l *link) MTU() uint32                    { return uint32(l.nic.MTU() + header.EthernetMinimumSize) }
-func (l *link) SetMTU(uint32)                  {}
-func (l *link) MaxHeaderLength() uint16        { return 0 }
-func (l *link) LinkAddress() tcpip.LinkAddress { return l.addr }
-func (l *link) SetLinkAddress(tcpip.LinkAddress) {
+func (l *link) MTU() uint32                      { return uint32(l.nic.MTU()) }
+func (l *link) SetMTU(uint32)                    {}
+func (l *link) MaxHeaderLength() uint16          { return header.EthernetMinimumSize }
+func (l *link) LinkAddress() tcpip.LinkAddress   { return l.addr }
+func (l *link) SetLinkAddress(tcpip.LinkAddress) {}
+
+// Capabilities are the link's, with CapabilityRXChecksumOffload while the
+// receive goroutine delivers a packet whose checksum was checked (see
+// checker).
+func (l *link) Capabilities() stack.LinkEndpointCapabilities {
+	if l.rxValidated.Load() {
+		return l.caps | stack.CapabilityRXChecksumOffload
+	}
+	return l.caps
 }
-func (l *link) Capabilities() stack.LinkEndpointCapabilities { return stack.CapabilityNone }
-func (l *link) ARPHardwareType() header.ARPHardwareType      { return header.ARPHardwareNone }
-func (l *link) AddHeader(*stack.PacketBuffer)                {}
-func (l *link) ParseHeader(*stack.PacketBuffer) bool         { return true }
-func (l *link) Wait()                                        {}
-func (l *link) Close()                                       {}
-func (l *link) SetOnCloseAction(func())                      {}
+func (l *link) ARPHardwareType() header.ARPHardwareType { return header.ARPHardwareEther }
+func (l *link) Wait()                                   {}
+func (l *link) Close()                                  {}
+func (l *link) SetOnCloseAction(func())                 {}
+func (l *link) SupportedGSO() stack.SupportedGSO        { return l.gso }
+
+func (l *link) GSOMaxSize() uint32 {
+	if l.gso == stack.GSONotSupported {
+		return 0
+	}
+	return gsoMaxSize
+}
+
+func (l *link) AddHeader(pkt *stack.PacketBuffer) {
+	eth := header.Ethernet(pkt.LinkHeader().Push(header.EthernetMinimumSize))
+	eth.Encode(&header.EthernetFields{
+		SrcAddr: pkt.EgressRoute.LocalLinkAddress,
+		DstAddr: pkt.EgressRoute.RemoteLinkAddress,
+		Type:    pkt.NetworkProtocolNumber,
+	})
+}
+
+func (l *link) ParseHeader(pkt *stack.PacketBuffer) bool {
+	_, ok := pkt.LinkHeader().Consume(header.EthernetMinimumSize)
+	return ok
+}
 
 func (l *link) Attach(d stack.NetworkDispatcher) {
 	if d == nil {
@@ -81,65 +134,200 @@ func (l *link) Attach(d stack.NetworkDispatcher) {
 	l.dispatcher.Store(&d)
 }
 
-func (l *link) IsAttached() bool {
-	return l.dispatcher.Load() != nil
-}
+func (l *link) IsAttached() bool { return l.dispatcher.Load() != nil }
 
-// WritePackets sends each packet as one frame. When the NIC is full the
-// caller waits for the service goroutine to reclaim buffers (it never
-// calls into the stack, so it cannot be the caller waiting here).
+// WritePackets hands the packets to the NIC as one batch. When the NIC
+// has no room the sender reclaims and waits, up to txWait, then drops
+// what is left (the stack counts ErrNoBufferSpace; TCP retransmits).
 func (l *link) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
-	n := 0
+	var frames [16]nic.Frame
+	batch := frames[:0]
 	for _, pkt := range pkts.AsSlice() {
-		if err := l.send(pkt.AsSlices()); err != nil {
-			l.drops.Add(1)
-			if n == 0 {
-				return 0, &tcpip.ErrClosedForSend{}
+		batch = append(batch, l.frame(pkt))
+	}
+	return l.send(batch)
+}
+
+// send transmits frames, waiting for room as WritePackets says.
+func (l *link) send(frames []nic.Frame) (int, tcpip.Error) {
+	sent := 0
+	var waited time.Duration
+	for backoff := 20 * time.Microsecond; ; backoff = min(2*backoff, time.Millisecond) {
+		n, err := l.nic.Transmit(frames[sent:])
+		sent += n
+		if err != nil {
+			l.stats.TxError.Add(1)
+			if sent == 0 {
+				return 0, &tcpip.ErrAborted{}
 			}
-			return n, nil
+			return sent, nil
 		}
-		n++
+		if sent == len(frames) {
+			return sent, nil
+		}
+		if err := l.nic.Reclaim(); err != nil {
+			l.stats.TxError.Add(1)
+			return sent, &tcpip.ErrAborted{}
+		}
+		if waited >= l.txWait {
+			l.stats.TxFull.Add(uint64(len(frames) - sent))
+			if sent == 0 {
+				return 0, &tcpip.ErrNoBufferSpace{}
+			}
+			return sent, nil
+		}
+		if waited == 0 {
+			l.stats.TxWaits.Add(1)
+		}
+		time.Sleep(backoff)
+		waited += backoff
 	}
-	return n, nil
 }
 
-func (l *link) send(parts [][]byte) error {
-	for {
-		l.txMu.Lock()
-		gen := l.txGen
-		l.txMu.Unlock()
-		err := l.nic.Send(parts...)
-		if !errors.Is(err, virtio.ErrQueueFull) {
-			return err
-		}
-		l.txMu.Lock()
-		for l.txGen == gen {
-			l.txCond.Wait()
-		}
-		l.txMu.Unlock()
+// frame describes pkt to the NIC: its bytes, and the offloads it asks
+// for. With TX checksum offload the stack left the TCP and UDP checksums
+// to the link (or, for a segmentation request, put the pseudo-header sum
+// in place already), and the NIC completes them from the pseudo-header
+// sum the link puts in the checksum field.
+func (l *link) frame(pkt *stack.PacketBuffer) nic.Frame {
+	f := nic.Frame{Parts: pkt.AsSlices()}
+	if !l.off.TXChecksum {
+		return f
 	}
+	var off uint16
+	switch pkt.TransportProtocolNumber {
+	case header.TCPProtocolNumber:
+		off = header.TCPChecksumOffset
+	case header.UDPProtocolNumber:
+		off = udpChecksumOffset
+	default:
+		return f
+	}
+	th := pkt.TransportHeader().Slice()
+	nh := pkt.NetworkHeader().Slice()
+	if len(th) < int(off)+2 || len(nh) == 0 {
+		return f
+	}
+	gso := pkt.GSOOptions
+	if gso.Type == stack.GSONone || !gso.NeedsCsum {
+		src, dst, ok := addresses(pkt.NetworkProtocolNumber, nh)
+		if !ok {
+			return f
+		}
+		length := uint16(len(th) + pkt.Data().Size())
+		sum := header.PseudoHeaderChecksum(pkt.TransportProtocolNumber, src, dst, length)
+		th[off], th[off+1] = byte(sum>>8), byte(sum)
+	}
+	f.CsumStart = uint16(len(pkt.LinkHeader().Slice()) + len(nh))
+	f.CsumOffset = off
+	switch gso.Type {
+	case stack.GSOTCPv4:
+		f.GSO = nic.GSOTCPv4
+	case stack.GSOTCPv6:
+		f.GSO = nic.GSOTCPv6
+	default:
+		return f
+	}
+	f.GSOSize = gso.MSS
+	f.HdrLen = f.CsumStart + uint16(len(th))
+	return f
 }
 
-// reclaimed is called by the service goroutine after the NIC interrupted.
-func (l *link) reclaimed() {
-	l.txMu.Lock()
-	l.txGen++
-	l.txMu.Unlock()
-	l.txCond.Broadcast()
+// addresses are the source and destination of an IPv4 or IPv6 header.
+func addresses(proto tcpip.NetworkProtocolNumber, nh []byte) (src, dst tcpip.Address, ok bool) {
+	switch proto {
+	case header.IPv4ProtocolNumber:
+		if len(nh) < header.IPv4MinimumSize {
+			return src, dst, false
+		}
+		h := header.IPv4(nh)
+		return h.SourceAddress(), h.DestinationAddress(), true
+	case header.IPv6ProtocolNumber:
+		if len(nh) < header.IPv6MinimumSize {
+			return src, dst, false
+		}
+		h := header.IPv6(nh)
+		return h.SourceAddress(), h.DestinationAddress(), true
+	}
+	return src, dst, false
 }
 
-// deliver hands a received frame to the tap or the stack (copied: the
-// NIC reuses its buffer).
-func (l *link) deliver(frame []byte) {
-	if tap := l.tap.Load(); tap != nil && (*tap)(frame) {
+// deliver hands a received frame to the tap or, through GRO, to the
+// stack. It runs on the receive goroutine, which calls flush after each
+// batch.
+func (l *link) deliver(r nic.Received) {
+	if tap := l.tap.Load(); tap != nil && (*tap)(r.Frame.Flatten()) {
+		r.Frame.Release()
 		return
 	}
-	d := l.dispatcher.Load()
+	if l.dispatcher.Load() == nil {
+		l.stats.RxNoStack.Add(1)
+		r.Frame.Release()
+		return
+	}
+	pkt := stack.NewPacketBuffer(stack.PacketBufferOptions{Payload: r.Frame})
+	defer pkt.DecRef()
+	hdr, ok := pkt.LinkHeader().Consume(header.EthernetMinimumSize)
+	if !ok {
+		l.stats.RxRunt.Add(1)
+		return
+	}
+	eth := header.Ethernet(hdr)
+	switch dst := eth.DestinationAddress(); {
+	case dst == header.EthernetBroadcastAddress:
+		pkt.PktType = tcpip.PacketBroadcast
+	case header.IsMulticastEthernetAddress(dst):
+		pkt.PktType = tcpip.PacketMulticast
+	case dst == l.addr:
+		pkt.PktType = tcpip.PacketHost
+	default:
+		pkt.PktType = tcpip.PacketOtherHost
+	}
+	pkt.NetworkProtocolNumber = eth.Type()
+	pkt.RXChecksumValidated = r.ChecksumOK
+	l.gro.Enqueue(pkt)
+}
+
+// flush ends a receive batch: GRO passes on what it holds.
+func (l *link) flush() { l.gro.Flush() }
+
+// checker passes received packets from GRO to the stack, telling it
+// through the link's capabilities whether each one's transport checksum
+// was checked already (by the NIC, or by GRO, which checks the packets it
+// coalesces), so that the stack checks every packet once: gVisor's NIC
+// sets a packet's RXChecksumValidated from CapabilityRXChecksumOffload as
+// it delivers it (stack/nic.go), and only this goroutine delivers. The
+// IPv4 header checksum, which no device vouches for, is checked here for
+// packets the stack will not check.
+type checker struct{ l *link }
+
+func (c *checker) DeliverNetworkPacket(proto tcpip.NetworkProtocolNumber, pkt *stack.PacketBuffer) {
+	d := c.l.dispatcher.Load()
 	if d == nil {
-		l.drops.Add(1)
+		c.l.stats.RxNoStack.Add(1)
 		return
 	}
-	pkt := stack.NewPacketBuffer(stack.PacketBufferOptions{Payload: buffer.MakeWithData(frame)})
-	(*d).DeliverNetworkPacket(0, pkt)
-	pkt.DecRef()
+	if pkt.RXChecksumValidated && proto == header.IPv4ProtocolNumber && !ipv4HeaderValid(pkt) {
+		c.l.stats.RxChecksum.Add(1)
+		return
+	}
+	c.l.rxValidated.Store(pkt.RXChecksumValidated)
+	(*d).DeliverNetworkPacket(proto, pkt)
+	c.l.rxValidated.Store(false)
+}
+
+func (c *checker) DeliverLinkPacket(tcpip.NetworkProtocolNumber, *stack.PacketBuffer) {}
+
+// ipv4HeaderValid checks the IPv4 header checksum; a malformed header
+// passes, for the stack to reject with its own counters.
+func ipv4HeaderValid(pkt *stack.PacketBuffer) bool {
+	b, ok := pkt.Data().PullUp(header.IPv4MinimumSize)
+	if !ok {
+		return true
+	}
+	n := int(header.IPv4(b).HeaderLength())
+	if b, ok = pkt.Data().PullUp(n); !ok || n < header.IPv4MinimumSize {
+		return true
+	}
+	return header.IPv4(b).IsChecksumValid()
 }

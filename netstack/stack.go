@@ -3,12 +3,16 @@
 // and UDP, an address from DHCPv4 or a static configuration, and (on
 // GOOS=tamago) the standard net package's sockets through net.SocketFunc.
 //
-// It is interrupt-driven. One service goroutine sleeps in Config.Wait
-// until the device interrupts; it then collects finished transmissions
-// (waking senders that found the device full) and hands the receive work
-// to a second goroutine, which feeds the frames to the stack. The stack's
-// own waiter queues then wake exactly the goroutines blocked on the
-// connections the frames belong to. Nothing polls.
+// It is interrupt-driven, one goroutine per NIC: the device's interrupt
+// wakes it (Config.Wait), it takes the received frames in batches of at
+// most 64 with the interrupt off, passes them through gVisor's GRO (which
+// coalesces segments of one TCP flow) to the stack, frees finished
+// transmissions, and turns the interrupt back on, looking once more so that
+// no frame waits for an interrupt that will not come. The stack's own
+// waiter queues then wake exactly the goroutines blocked on the
+// connections the frames belong to. Senders hand whole batches to the NIC;
+// one that finds it full waits, a bounded time, for room. Nothing polls
+// while there is no traffic.
 //
 // Why gVisor: it is a complete, maintained, pure-Go stack (TCP with SACK,
 // window scaling and RACK; IPv6 with SLAAC) used in production by gVisor
@@ -20,13 +24,13 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
-	"gvisor.dev/gvisor/pkg/tcpip/link/ethernet"
 	"gvisor.dev/gvisor/pkg/tcpip/network/arp"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
@@ -36,13 +40,14 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
 
 	"github.com/yolkos/yolk/netstack/dhcp"
+	"github.com/yolkos/yolk/netstack/nic"
 )
 
 const nicID = 1
 
 // Config says how to bring the interface up.
 type Config struct {
-	NIC NIC
+	NIC nic.Device
 	// Wait blocks until the NIC interrupts (or returns at once if it
 	// has since the last call). The service goroutine is its only caller.
 	Wait func()
@@ -60,6 +65,8 @@ type Config struct {
 	// possibly slightly old reading (kernel/timer.Recent). Nil means
 	// gVisor's standard clock, which reads the time at every call.
 	RecentNanotime func() int64
+	// NoGRO turns receive coalescing off (for comparisons).
+	NoGRO bool
 }
 
 // Stack is a running network stack on one NIC.
@@ -74,7 +81,7 @@ type Stack struct {
 	dns   []netip.AddrPort
 	lease *dhcp.Lease
 
-	rxKick chan struct{}
+	pollErr error // why the receive goroutine stopped, under mu
 }
 
 // Start builds the stack, starts the service goroutines and configures
@@ -111,12 +118,11 @@ func Start(cfg Config) (*Stack, error) {
 	s.SetTransportProtocolOption(tcp.ProtocolNumber, &tcpip.TCPReceiveBufferSizeRangeOption{Min: 4 << 10, Default: 256 << 10, Max: 4 << 20})
 	s.SetTransportProtocolOption(tcp.ProtocolNumber, &tcpip.TCPSendBufferSizeRangeOption{Min: 4 << 10, Default: 256 << 10, Max: 4 << 20})
 
-	st := &Stack{S: s, link: newLink(cfg.NIC), cfg: cfg, rxKick: make(chan struct{}, 1)}
-	go st.service()
-	go st.receive()
-	if err := s.CreateNIC(nicID, ethernet.New(st.link)); err != nil {
+	st := &Stack{S: s, link: newLink(cfg.NIC, linkOptions{gro: !cfg.NoGRO}), cfg: cfg}
+	if err := s.CreateNIC(nicID, st.link); err != nil {
 		return nil, fmt.Errorf("netstack: creating the NIC: %v", err)
 	}
+	go st.poll()
 
 	if cfg.Static.IsValid() {
 		if err := st.configure(cfg.Static, cfg.Gateway, cfg.DNS); err != nil {
@@ -150,28 +156,35 @@ func Start(cfg Config) (*Stack, error) {
 	return st, nil
 }
 
-// service waits for the NIC's interrupts. It frees transmit buffers itself
-// (a sender blocked on a full NIC may be the receive goroutine, inside
-// the stack) and passes receiving on.
-func (st *Stack) service() {
+// pollBudget bounds the frames taken per batch, so that a flood of
+// frames cannot keep everything else on this core waiting.
+const pollBudget = 64
+
+// poll is the receive goroutine (see the package comment).
+func (st *Stack) poll() {
+	n := st.cfg.NIC
 	for {
 		st.cfg.Wait()
-		if err := st.cfg.NIC.Reclaim(); err != nil {
-			st.cfg.Log("netstack: transmit queue: %v", err)
-		}
-		st.link.reclaimed()
-		select {
-		case st.rxKick <- struct{}{}:
-		default:
-		}
-	}
-}
-
-func (st *Stack) receive() {
-	for range st.rxKick {
-		if _, err := st.cfg.NIC.Receive(st.link.deliver); err != nil {
-			st.cfg.Log("netstack: receive queue: %v", err)
-			return
+		for {
+			got, err := n.Poll(pollBudget, st.link.deliver)
+			st.link.flush()
+			if err == nil {
+				err = n.Reclaim()
+			}
+			if err != nil {
+				st.mu.Lock()
+				st.pollErr = err
+				st.mu.Unlock()
+				st.cfg.Log("netstack: the network device stopped: %v", err)
+				return
+			}
+			if got == pollBudget {
+				runtime.Gosched()
+				continue
+			}
+			if !n.Rearm() {
+				break
+			}
 		}
 	}
 }
@@ -194,8 +207,13 @@ func (st *Stack) dhcpClient() (c *dhcp.Client, done func()) {
 	c = &dhcp.Client{
 		MAC:      st.cfg.NIC.HardwareAddr(),
 		Hostname: st.cfg.Hostname,
-		Send:     func(frame []byte) error { return st.link.send([][]byte{frame}) },
-		Recv:     recv,
+		Send: func(frame []byte) error {
+			if _, err := st.link.send([]nic.Frame{{Parts: [][]byte{frame}}}); err != nil {
+				return fmt.Errorf("netstack: sending: %v", err)
+			}
+			return nil
+		},
+		Recv: recv,
 	}
 	return c, func() { st.link.tap.CompareAndSwap(&tap, nil) }
 }
@@ -268,12 +286,15 @@ type Info struct {
 	IPv6    []netip.Prefix
 	DHCP    *dhcp.Lease // nil for a static address
 	Drops   uint64      // frames the link layer dropped
+	Err     error       // why the device stopped, if it did
 }
 
 // Info returns the current configuration.
 func (st *Stack) Info() Info {
 	st.mu.Lock()
-	i := Info{Addr: st.addr, Gateway: st.gw, DNS: st.dns, DHCP: st.lease, Drops: st.link.drops.Load()}
+	ls := &st.link.stats
+	drops := ls.RxNoStack.Load() + ls.RxRunt.Load() + ls.RxChecksum.Load() + ls.TxFull.Load() + ls.TxError.Load()
+	i := Info{Addr: st.addr, Gateway: st.gw, DNS: st.dns, DHCP: st.lease, Drops: drops, Err: st.pollErr}
 	st.mu.Unlock()
 	for _, pa := range st.S.AllAddresses()[nicID] {
 		if pa.Protocol == ipv6.ProtocolNumber {

@@ -12,13 +12,14 @@ import (
 	"testing"
 	"time"
 
+	"gvisor.dev/gvisor/pkg/buffer"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/icmp"
 	"gvisor.dev/gvisor/pkg/waiter"
 
-	"github.com/yolkos/yolk/drivers/virtio"
+	"github.com/yolkos/yolk/netstack/nic"
 )
 
 // pipeNIC is one end of a cable: what it sends, its peer receives. It
@@ -52,23 +53,25 @@ func (p *pipeNIC) interrupt() {
 }
 func (p *pipeNIC) wait() { <-p.kick }
 
-func (p *pipeNIC) Send(parts ...[]byte) error {
+func (p *pipeNIC) Offloads() nic.Offloads { return nic.Offloads{} }
+
+func (p *pipeNIC) Transmit(frames []nic.Frame) (int, error) {
 	p.mu.Lock()
-	if p.inflight == p.ring {
+	n := min(p.ring-p.inflight, len(frames))
+	if n < len(frames) {
 		p.fulls++
-		p.mu.Unlock()
-		return virtio.ErrQueueFull
 	}
-	p.inflight++
+	p.inflight += n
 	p.mu.Unlock()
-	p.interrupt() // "transmit done" comes soon
-	frame := bytes.Join(parts, nil)
 	q := p.peer
-	q.mu.Lock()
-	q.inbox = append(q.inbox, frame)
-	q.mu.Unlock()
-	q.interrupt()
-	return nil
+	for _, f := range frames[:n] {
+		frame := bytes.Join(f.Parts, nil)
+		q.mu.Lock()
+		q.inbox = append(q.inbox, frame)
+		q.mu.Unlock()
+		q.interrupt()
+	}
+	return n, nil
 }
 
 func (p *pipeNIC) Reclaim() error {
@@ -78,15 +81,22 @@ func (p *pipeNIC) Reclaim() error {
 	return nil
 }
 
-func (p *pipeNIC) Receive(deliver func([]byte)) (int, error) {
+func (p *pipeNIC) Poll(budget int, deliver func(nic.Received)) (int, error) {
 	p.mu.Lock()
-	in := p.inbox
-	p.inbox = nil
+	n := min(budget, len(p.inbox))
+	in := p.inbox[:n]
+	p.inbox = p.inbox[n:]
 	p.mu.Unlock()
 	for _, f := range in {
-		deliver(f)
+		deliver(nic.Received{Frame: buffer.MakeWithData(f)})
 	}
-	return len(in), nil
+	return n, nil
+}
+
+func (p *pipeNIC) Rearm() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.inbox) > 0
 }
 
 func startPair(t *testing.T, ring int) (*Stack, *Stack) {

@@ -34,10 +34,11 @@ var (
 	// error; its data must be dropped.
 	ErrBadLength = errors.New("virtio: used length exceeds the buffer (device error)")
 
-	ErrQueueFull   = errors.New("virtio: no free descriptors")
-	errEmptyChain  = errors.New("virtio: empty descriptor chain")
-	errQueueSize   = errors.New("virtio: queue size must be a power of 2 between 1 and 32768")
-	errQueueMemory = errors.New("virtio: memory too small for the queue")
+	ErrQueueFull    = errors.New("virtio: no free descriptors")
+	errEmptyChain   = errors.New("virtio: empty descriptor chain")
+	errQueueSize    = errors.New("virtio: queue size must be a power of 2 between 1 and 32768")
+	errQueueMemory  = errors.New("virtio: memory too small for the queue")
+	errEventIdxSize = errors.New("virtio: event indexes need a queue of at least 2 entries")
 )
 
 // desc is a descriptor of the descriptor table (2.7.5).
@@ -90,6 +91,15 @@ type Queue struct {
 	availFlag uint16
 	broken    bool
 
+	// With VIRTIO_F_EVENT_IDX (2.7.7.2, 2.7.10.2): the driver's used_event
+	// (after the available ring) and the device's avail_event (after the
+	// used ring), each read and written as the aligned 32-bit word that
+	// starts with it; notified is the avail idx at the last KickNeeded.
+	eventIdx   bool
+	usedEvent  *uint32
+	availEvent *uint32
+	notified   uint16
+
 	// Device errors, by kind.
 	BadID, BadLength, IndexJump atomic.Uint64
 }
@@ -120,6 +130,10 @@ func (q *Queue) Init(mem []byte, n int) error {
 		usedRing:  unsafe.Slice((*usedElem)(unsafe.Add(p, usedOff+4)), n),
 		meta:      unsafe.Slice((*meta)(unsafe.Add(p, metaOff)), n),
 		nfree:     uint16(n),
+	}
+	if n >= 2 { // the event words are 4-byte aligned for even n
+		q.usedEvent = (*uint32)(unsafe.Add(p, 16*n+4+2*n))
+		q.availEvent = (*uint32)(unsafe.Add(p, usedOff+4+8*n))
 	}
 	// The free descriptors form a list through their next fields.
 	for i := range q.desc {
@@ -196,20 +210,75 @@ func (q *Queue) Publish() {
 	atomic.StoreUint32(q.availHdr, uint32(q.availFlag)|uint32(q.nextAvail)<<16)
 }
 
-// NeedsNotify reports whether the device asked to be notified of new
-// buffers (it may suppress notifications while it is processing, 2.7.10).
-func (q *Queue) NeedsNotify() bool {
-	return uint16(atomic.LoadUint32(q.usedHdr))&usedNoNotify == 0
+// UseEventIdx makes the queue use the event-index fields for both
+// suppressions, as VIRTIO_F_EVENT_IDX prescribes once negotiated (2.7.7.2,
+// 2.7.10.2). Call it before the device starts; it needs at least 2
+// entries.
+func (q *Queue) UseEventIdx() error {
+	if q.usedEvent == nil {
+		return errEventIdxSize
+	}
+	q.eventIdx = true
+	q.availFlag = 0
+	q.Publish()
+	return nil
+}
+
+// KickNeeded reports whether the device wants to be notified of the
+// chains published since the last call: with event indexes, when the
+// available index passed the device's avail_event (2.7.10.2), else when
+// the device has not set VIRTQ_USED_F_NO_NOTIFY (2.7.10.1). It reads the
+// device's fields after Publish's store (both sequentially consistent),
+// so a device that re-enabled notifications meanwhile is seen.
+func (q *Queue) KickNeeded() bool {
+	if !q.eventIdx {
+		return uint16(atomic.LoadUint32(q.usedHdr))&usedNoNotify == 0
+	}
+	ev := uint16(atomic.LoadUint32(q.availEvent))
+	old, cur := q.notified, q.nextAvail
+	q.notified = cur
+	return eventPassed(ev, cur, old)
+}
+
+// eventPassed reports whether moving an index from old to cur passed the
+// event index ev (the specification's vring_need_event).
+func eventPassed(ev, cur, old uint16) bool {
+	return cur-ev-1 < cur-old
 }
 
 // SetInterrupts asks the device to interrupt (or not) when it uses a
-// buffer; a hint the device may ignore (2.7.7). Takes effect on Publish.
+// buffer; a hint the device may ignore (2.7.7). With event indexes, on
+// means at the next used buffer, and off moves used_event just behind the
+// last element read, which the device's index only passes again after a
+// wrap of 65536 elements.
 func (q *Queue) SetInterrupts(on bool) {
+	if q.eventIdx {
+		ev := q.lastUsed
+		if !on {
+			ev--
+		}
+		atomic.StoreUint32(q.usedEvent, uint32(ev))
+		return
+	}
 	q.availFlag = 0
 	if !on {
 		q.availFlag = availNoInterrupt
 	}
 	q.Publish()
+}
+
+// Rearm turns interrupts on and reports whether used elements arrived
+// before it took effect: the caller then reads them instead of waiting for
+// an interrupt that may not come. The device's index is read after the
+// store that re-enables (both sequentially consistent).
+func (q *Queue) Rearm() (pending bool) {
+	q.SetInterrupts(true)
+	return q.HasUsed()
+}
+
+// HasUsed reports whether the device has given back elements not yet read.
+func (q *Queue) HasUsed() bool {
+	return uint16(atomic.LoadUint32(q.usedHdr)>>16) != q.lastUsed
 }
 
 // Used returns the next chain the device gave back: its head and the

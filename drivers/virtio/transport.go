@@ -84,6 +84,9 @@ type Transport struct {
 	Base uintptr
 }
 
+// String names the transport for messages.
+func (t *Transport) String() string { return fmt.Sprintf("virtio-mmio device at %#x", t.Base) }
+
 // Register accesses go through sync/atomic so that the compiler neither
 // merges nor elides them; on arm64 they are LDAR/STLR, whose ordering
 // also puts ring updates in memory before a notification reaches the

@@ -42,15 +42,19 @@ func Start() (*netstack.Stack, error) {
 	if Stack != nil {
 		return Stack, nil
 	}
-	dev, irq, err := find()
+	var opts virtionet.Options
+	noOffload, err1 := bootargs.Switch(qemuvirt.Machine.Bootargs, "yolk.netoffload", "on", "off")
+	noBatch, err2 := bootargs.Switch(qemuvirt.Machine.Bootargs, "yolk.netbatch", "on", "off")
+	exactClock, err3 := bootargs.Switch(qemuvirt.Machine.Bootargs, "yolk.netclock", "recent", "exact")
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return nil, fmt.Errorf("network: %w", err)
+	}
+	opts.Offloads, opts.EventIdx = !noOffload, !noBatch
+	dev, irq, err := find(opts)
 	if err != nil {
 		return nil, err
 	}
 	addr, gw, dns, err := netstack.ParseStatic(os.Getenv("ip"), os.Getenv("gw"), os.Getenv("dns"))
-	if err != nil {
-		return nil, fmt.Errorf("network: %w", err)
-	}
-	exactClock, err := bootargs.Switch(qemuvirt.Machine.Bootargs, "yolk.netclock", "recent", "exact")
 	if err != nil {
 		return nil, fmt.Errorf("network: %w", err)
 	}
@@ -75,6 +79,7 @@ func Start() (*netstack.Stack, error) {
 		Static: addr, Gateway: gw, DNS: dns,
 		Hostname:       "yolk",
 		RecentNanotime: recent,
+		NoGRO:          noBatch,
 		Log: func(format string, args ...any) {
 			if os.Getenv("yolk.quiet") == "" {
 				fmt.Printf("network: "+format+"\n", args...)
@@ -93,7 +98,7 @@ func Start() (*netstack.Stack, error) {
 }
 
 // find returns the first virtio network device and its interrupt.
-func find() (*virtionet.Device, uint32, error) {
+func find(opts virtionet.Options) (*virtionet.Device, uint32, error) {
 	var errs []error
 	for _, d := range qemuvirt.Machine.VirtioMMIO {
 		t := &virtio.Transport{Base: uintptr(d.Reg.Base)}
@@ -111,7 +116,7 @@ func find() (*virtionet.Device, uint32, error) {
 		if d.IRQ == 0 {
 			return nil, 0, fmt.Errorf("network: virtio-net at %#x has no interrupt in the device tree", d.Reg.Base)
 		}
-		dev, err := virtionet.New(t)
+		dev, err := virtionet.New(t, opts)
 		return dev, d.IRQ, err
 	}
 	if len(errs) > 0 {

@@ -1,13 +1,19 @@
 // Package virtionet drives a virtio network device (Virtual I/O Device
-// Specification 1.2, 5.1) over the virtio-mmio transport: one receive
-// and one transmit queue, the MAC address and link status from the
-// configuration space, and every receive buffer kept posted.
+// Specification 1.2, 5.1) over the virtio-mmio transport: one receive and
+// one transmit queue, the MAC address and link status from the
+// configuration space, and, where the device offers them and the caller
+// wants them, checksum and segmentation offloads both ways, merged
+// receive buffers and event-index suppression of notifications and
+// interrupts.
 //
 // The driver does not wait for anything itself. Its owner calls Interrupt
-// from the device's interrupt handler and wakes a goroutine, which calls
-// Receive and Reclaim; Send fails with virtio.ErrQueueFull when every
-// transmit buffer is in flight, after asking the device to interrupt when
-// one comes back.
+// from the device's interrupt handler and wakes one goroutine, which
+// drains received frames with Poll in bounded batches (received frames go
+// out in the buffers the device wrote them into: no copy), collects
+// finished transmissions with Reclaim, and re-enables the interrupt with
+// Rearm, polling again if frames arrived meanwhile. Transmit copies frames
+// into the driver's buffers and reports how many it took when the ring is
+// full; nothing blocks.
 package virtionet
 
 import (
@@ -17,14 +23,28 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"gvisor.dev/gvisor/pkg/buffer"
+
 	"github.com/yolkos/yolk/drivers/virtio"
+	"github.com/yolkos/yolk/netstack/nic"
 )
 
-// Feature bits (5.1.3).
+// Feature bits (5.1.3; event index: 6).
 const (
-	featMAC    = 1 << 5
-	featStatus = 1 << 16
+	FeatCsum      = 1 << 0  // the device completes partial checksums we send
+	FeatGuestCsum = 1 << 1  // we accept partial checksums
+	FeatMAC       = 1 << 5  // the configuration space has a MAC address
+	FeatGuestTSO4 = 1 << 7  // we accept TCP/IPv4 segments larger than the MTU
+	FeatGuestTSO6 = 1 << 8  // we accept TCP/IPv6 segments larger than the MTU
+	FeatHostTSO4  = 1 << 11 // the device segments TCP/IPv4 we send
+	FeatHostTSO6  = 1 << 12 // the device segments TCP/IPv6 we send
+	FeatMrgRxbuf  = 1 << 15 // a received frame may span several buffers
+	FeatStatus    = 1 << 16 // the configuration space has the link status
+	FeatEventIdx  = 1 << 29 // VIRTIO_F_EVENT_IDX (6)
 )
+
+// offloadFeatures are the features Options.Offloads asks for.
+const offloadFeatures = FeatCsum | FeatGuestCsum | FeatGuestTSO4 | FeatGuestTSO6 | FeatHostTSO4 | FeatHostTSO6 | FeatMrgRxbuf
 
 // Configuration space (5.1.4): mac[6], then status.
 const (
@@ -41,81 +61,148 @@ const (
 )
 
 const (
-	// HeaderLen is struct virtio_net_hdr with VIRTIO_F_VERSION_1 (5.1.6).
+	// HeaderLen is struct virtio_net_hdr with VIRTIO_F_VERSION_1 (5.1.6):
+	// num_buffers is always there.
 	HeaderLen = 12
-	// MaxFrame is the largest Ethernet frame sent or received: a 1500
-	// byte MTU plus the 14-byte header (no VLAN tag, no FCS).
+	// MaxFrame is the largest Ethernet frame sent or received without
+	// segmentation offload: a 1500-byte MTU plus the 14-byte header (no
+	// VLAN tag, no FCS).
 	MaxFrame = 1514
+	// MaxGSOFrame is the largest frame with segmentation offload: an IP
+	// packet of 64 KiB and its Ethernet header.
+	MaxGSOFrame = nic.MaxGSOFrame
 	// EthernetHeaderLen is the smallest acceptable frame.
 	EthernetHeaderLen = 14
 
-	bufSize   = 2048 // one receive or transmit buffer, header included
+	bufSize   = 2048 // one receive buffer, or one small transmit buffer, header included
 	queueSize = 256  // entries per queue, fewer if the device allows fewer
 )
+
+// Header flags and GSO types (5.1.6).
+const (
+	hdrNeedsCsum = 1
+	hdrDataValid = 2
+
+	gsoNone  = 0
+	gsoTCPv4 = 1
+	gsoUDP   = 3
+	gsoTCPv6 = 4
+	gsoECN   = 0x80
+)
+
+// Transport is what the driver needs of its virtio transport
+// (*virtio.Transport; tests play a device behind a fake one).
+type Transport interface {
+	Probe() (uint32, error)
+	Negotiate(wanted uint64) (uint64, error)
+	MaxQueueSize(idx int) int
+	SetQueue(idx int, q *virtio.Queue) error
+	Start()
+	Fail()
+	Broken() bool
+	Notify(idx int)
+	AckInterrupt() uint32
+	Config(off uintptr, n int) uint32
+	String() string
+}
+
+// Options say which optional mechanisms to negotiate, each only if the
+// device offers it.
+type Options struct {
+	// Offloads: checksum offload both ways, TCP segmentation offload both
+	// ways (with merged receive buffers for the large frames).
+	Offloads bool
+	// EventIdx: notification and interrupt suppression by event indexes.
+	EventIdx bool
+}
 
 // Stats are the device's counters; every field may be read at any time.
 type Stats struct {
 	RxFrames, RxBytes, RxDrops, RxErrors atomic.Uint64
+	// RxBadHeader counts frames dropped for a header field the device
+	// must not write (5.1.6.4), RxBadLength those of impossible lengths.
+	RxBadHeader, RxBadLength             atomic.Uint64
 	TxFrames, TxBytes, TxDrops, TxErrors atomic.Uint64
-	Interrupts                           atomic.Uint64
+	// TxFull counts Transmit calls that found every buffer in flight.
+	TxFull     atomic.Uint64
+	Interrupts atomic.Uint64
+	// Kicks counts notifications sent to the device, Polls the batches
+	// read from the receive queue.
+	Kicks, Polls atomic.Uint64
 }
 
 // Device is one virtio network device.
 type Device struct {
-	t   *virtio.Transport
+	t   Transport
 	mac net.HardwareAddr
 	// features accepted by both sides
 	features uint64
+	maxFrame int // largest frame received or sent, Ethernet header included
 
-	rxMu   sync.Mutex
-	rx     virtio.Queue
-	rxMem  []byte
-	rxBufs [][]byte // by head descriptor
+	rxMu    sync.Mutex
+	rx      virtio.Queue
+	rxMem   []byte
+	rxViews []*buffer.View // by head descriptor
 
 	txMu   sync.Mutex
 	tx     virtio.Queue
 	txMem  []byte
 	txBufs [][]byte // by head descriptor
-	txFree [][]byte // buffers not in flight
+	txFree [][]byte // small buffers not in flight (one per descriptor)
 
 	Stats Stats
 	err   atomic.Pointer[error] // first fatal device error
 }
 
+// bigBufs holds transmit buffers for segmentation-offload frames.
+var bigBufs = sync.Pool{New: func() any { b := make([]byte, HeaderLen+MaxGSOFrame); return &b }}
+
 // New initialises the device behind t (3.1.1): features, queues, receive
 // buffers posted, DRIVER_OK.
-func New(t *virtio.Transport) (*Device, error) {
+func New(t Transport, opts Options) (*Device, error) {
 	id, err := t.Probe()
 	if err != nil {
 		return nil, err
 	}
 	if id != virtio.DeviceNet {
-		return nil, fmt.Errorf("virtionet: device at %#x is virtio device %d, not a network device", t.Base, id)
+		return nil, fmt.Errorf("virtionet: %v is virtio device %d, not a network device", t, id)
 	}
-	features, err := t.Negotiate(featMAC | featStatus)
+	wanted := uint64(FeatMAC | FeatStatus)
+	if opts.Offloads {
+		wanted |= offloadFeatures
+	}
+	if opts.EventIdx {
+		wanted |= FeatEventIdx
+	}
+	features, err := t.Negotiate(wanted)
 	if err != nil {
 		return nil, err
 	}
-	if features&featMAC == 0 {
+	if features&FeatMAC == 0 {
 		t.Fail()
-		return nil, fmt.Errorf("virtionet: device at %#x has no MAC address (VIRTIO_NET_F_MAC)", t.Base)
+		return nil, fmt.Errorf("virtionet: %v has no MAC address (VIRTIO_NET_F_MAC)", t)
 	}
-	d := &Device{t: t, features: features}
+	features = consistent(features)
+	d := &Device{t: t, features: features, maxFrame: MaxFrame}
+	if d.features&(FeatHostTSO4|FeatHostTSO6|FeatGuestTSO4|FeatGuestTSO6) != 0 {
+		d.maxFrame = MaxGSOFrame
+	}
 	d.mac = make(net.HardwareAddr, 6)
 	for i := range d.mac {
 		d.mac[i] = byte(t.Config(cfgMAC+uintptr(i), 1))
 	}
-	if err := d.setupQueue(rxQueue, &d.rx, &d.rxMem, &d.rxBufs); err != nil {
+	if err := d.setupQueue(rxQueue, &d.rx, &d.rxMem); err != nil {
 		t.Fail()
 		return nil, err
 	}
-	if err := d.setupQueue(txQueue, &d.tx, &d.txMem, &d.txBufs); err != nil {
+	if err := d.setupQueue(txQueue, &d.tx, &d.txMem); err != nil {
 		t.Fail()
 		return nil, err
 	}
-	// Receive buffers: every descriptor holds one.
+	d.rxViews = make([]*buffer.View, d.rx.Size())
+	d.txBufs = make([][]byte, d.tx.Size())
 	for range d.rx.Size() {
-		if err := d.postRX(make([]byte, bufSize)); err != nil {
+		if err := d.postRX(); err != nil {
 			t.Fail()
 			return nil, err
 		}
@@ -124,49 +211,86 @@ func New(t *virtio.Transport) (*Device, error) {
 	for range d.tx.Size() {
 		d.txFree = append(d.txFree, make([]byte, bufSize))
 	}
-	// Completed transmissions are collected on the next Send; an
-	// interrupt is only wanted when the ring is full (see Send).
+	// Finished transmissions are collected by Transmit and Reclaim; the
+	// transmit queue never interrupts.
 	d.tx.SetInterrupts(false)
 	t.Start()
 	t.Notify(rxQueue)
 	return d, nil
 }
 
-func (d *Device) setupQueue(idx int, q *virtio.Queue, mem *[]byte, bufs *[][]byte) error {
+// consistent drops accepted features whose prerequisites were not
+// accepted (5.1.3.1): a device must not offer them so, and the driver
+// must not rely on them then.
+func consistent(f uint64) uint64 {
+	if f&FeatGuestCsum == 0 || f&FeatMrgRxbuf == 0 {
+		// Large received frames need merged buffers here: without them
+		// every buffer would have to hold 64 KiB.
+		f &^= FeatGuestTSO4 | FeatGuestTSO6
+	}
+	if f&FeatCsum == 0 {
+		f &^= FeatHostTSO4 | FeatHostTSO6
+	}
+	return f
+}
+
+func (d *Device) setupQueue(idx int, q *virtio.Queue, mem *[]byte) error {
 	n := min(queueSize, d.t.MaxQueueSize(idx))
 	for n&(n-1) != 0 { // a power of 2 (2.7)
 		n &= n - 1
 	}
 	if n == 0 {
-		return fmt.Errorf("virtionet: device at %#x has no queue %d", d.t.Base, idx)
+		return fmt.Errorf("virtionet: %v has no queue %d", d.t, idx)
 	}
 	*mem = make([]byte, virtio.QueueBytes(n))
 	if err := q.Init(*mem, n); err != nil {
 		return err
 	}
-	*bufs = make([][]byte, n)
+	if d.features&FeatEventIdx != 0 {
+		if err := q.UseEventIdx(); err != nil {
+			return err
+		}
+	}
 	return d.t.SetQueue(idx, q)
 }
 
-func (d *Device) postRX(b []byte) error {
-	head, err := d.rx.Add(virtio.BufferOf(b, true))
+// postRX gives the device a fresh receive buffer.
+func (d *Device) postRX() error {
+	v := buffer.NewViewSize(bufSize)
+	head, err := d.rx.Add(virtio.BufferOf(v.AsSlice(), true))
 	if err != nil {
+		v.Release()
 		return err
 	}
-	d.rxBufs[head] = b
+	d.rxViews[head] = v
 	return nil
 }
 
 // HardwareAddr is the MAC address the device reports.
 func (d *Device) HardwareAddr() net.HardwareAddr { return d.mac }
 
-// MTU is the largest IP packet: MaxFrame without the Ethernet header.
+// MTU is the largest IP packet without segmentation offload.
 func (d *Device) MTU() int { return MaxFrame - EthernetHeaderLen }
+
+// Features are the features both sides accepted.
+func (d *Device) Features() uint64 { return d.features }
+
+// Offloads reports what the device does for the stack: checksums both
+// ways and segmentation, as negotiated.
+func (d *Device) Offloads() nic.Offloads {
+	f := d.features
+	return nic.Offloads{
+		TXChecksum: f&FeatCsum != 0,
+		RXChecksum: f&FeatGuestCsum != 0,
+		TSO4:       f&FeatHostTSO4 != 0,
+		TSO6:       f&FeatHostTSO6 != 0,
+	}
+}
 
 // LinkUp reports the link status, up when the device does not report it
 // (5.1.4: status exists only with VIRTIO_NET_F_STATUS).
 func (d *Device) LinkUp() bool {
-	if d.features&featStatus == 0 {
+	if d.features&FeatStatus == 0 {
 		return true
 	}
 	return d.t.Config(cfgStatus, 2)&statusLinkUp != 0
@@ -197,17 +321,54 @@ func (d *Device) fail(err error) error {
 	return err
 }
 
-// Receive hands every received frame to deliver, in order, and posts the
-// buffers again. The frame is only valid during the call. Malformed
-// frames are counted and dropped; a device that breaks its ring stops
-// the driver with an error.
-func (d *Device) Receive(deliver func(frame []byte)) (int, error) {
+// Poll hands up to budget received frames to deliver, in order, and gives
+// the device new buffers for those it used. While it runs the receive
+// interrupt is off; Rearm turns it back on. Frames with a header or
+// length the device must not write are counted and dropped; a device that
+// breaks its ring stops the driver with an error.
+func (d *Device) Poll(budget int, deliver func(nic.Received)) (int, error) {
 	d.rxMu.Lock()
 	defer d.rxMu.Unlock()
 	if err := d.Err(); err != nil {
 		return 0, err
 	}
+	d.Stats.Polls.Add(1)
+	d.rx.SetInterrupts(false)
 	frames, posted := 0, false
+	defer func() {
+		if posted {
+			d.rx.Publish()
+			d.kick(&d.rx, rxQueue)
+		}
+	}()
+	for frames < budget {
+		v, n, ok, err := d.usedRX()
+		if err != nil {
+			return frames, err
+		}
+		if !ok {
+			break
+		}
+		posted = true
+		r, err := d.frame(v, n)
+		if err != nil {
+			d.Stats.RxDrops.Add(1)
+			if errors.Is(err, errBroken) {
+				return frames, d.fail(err)
+			}
+			continue
+		}
+		d.Stats.RxFrames.Add(1)
+		d.Stats.RxBytes.Add(uint64(r.Frame.Size()))
+		frames++
+		deliver(r)
+	}
+	return frames, nil
+}
+
+// usedRX takes the next used receive buffer (n bytes written) and posts a
+// fresh one in its place. ok is false when there is none.
+func (d *Device) usedRX() (v *buffer.View, n uint32, ok bool, err error) {
 	for {
 		head, n, ok, err := d.rx.Used()
 		if !ok {
@@ -216,113 +377,232 @@ func (d *Device) Receive(deliver func(frame []byte)) (int, error) {
 				continue
 			}
 			if err != nil {
-				return frames, d.fail(err)
+				return nil, 0, false, d.fail(err)
 			}
-			break
+			return nil, 0, false, nil
 		}
-		buf := d.rxBufs[head]
-		d.rxBufs[head] = nil
-		if err == nil {
-			var frame []byte
-			if frame, err = Frame(buf, n); err == nil {
-				d.Stats.RxFrames.Add(1)
-				d.Stats.RxBytes.Add(uint64(len(frame)))
-				deliver(frame)
-				frames++
-			}
+		v := d.rxViews[head]
+		d.rxViews[head] = nil
+		if perr := d.postRX(); perr != nil {
+			v.Release()
+			return nil, 0, false, d.fail(perr)
+		}
+		if err != nil { // ErrBadLength: the data is not to be trusted
+			d.Stats.RxErrors.Add(1)
+			d.Stats.RxBadLength.Add(1)
+			v.Release()
+			n = 0
+		}
+		return v, n, true, nil
+	}
+}
+
+// errBroken marks receive errors after which the ring cannot be read on.
+var errBroken = errors.New("virtionet: receive ring out of step")
+
+// frame validates the frame whose first buffer is v (n bytes written,
+// 0 if the buffer is already dropped) and gathers the rest of it from the
+// following buffers (merged receive buffers).
+func (d *Device) frame(v *buffer.View, n uint32) (nic.Received, error) {
+	if n == 0 {
+		return nic.Received{}, errBadLength
+	}
+	v.CapLength(int(n))
+	h, err := ParseHeader(v.AsSlice(), d.features)
+	if err != nil {
+		d.Stats.RxErrors.Add(1)
+		d.Stats.RxBadHeader.Add(1)
+		v.Release()
+		// The frame's other buffers are still in the ring: skip them, or
+		// the next frame would start inside this one.
+		return nic.Received{}, errors.Join(err, d.skipRX(h.buffers-1))
+	}
+	v.TrimFront(HeaderLen)
+	r := nic.Received{Frame: buffer.MakeWithView(v), ChecksumOK: h.checksumOK}
+	for i := 1; i < h.buffers; i++ {
+		w, m, ok, err := d.usedRX()
+		if err == nil && !ok {
+			// The device must have used every buffer of a frame before
+			// publishing it (5.1.6.4.1).
+			err = fmt.Errorf("%w: frame of %d buffers, only %d used", errBroken, h.buffers, i)
 		}
 		if err != nil {
-			d.Stats.RxErrors.Add(1)
-			d.Stats.RxDrops.Add(1)
+			r.Frame.Release()
+			return nic.Received{}, err
 		}
-		if err := d.postRX(buf); err != nil {
-			return frames, d.fail(err)
+		if m == 0 {
+			r.Frame.Release()
+			return nic.Received{}, errors.Join(errBadLength, d.skipRX(h.buffers-1-i))
 		}
-		posted = true
+		w.CapLength(int(m))
+		r.Frame.Append(w)
 	}
-	if posted {
-		d.rx.Publish()
-		if d.rx.NeedsNotify() {
-			d.t.Notify(rxQueue)
-		}
+	if err := h.check(int(r.Frame.Size()), d.maxFrame); err != nil {
+		d.Stats.RxErrors.Add(1)
+		d.Stats.RxBadHeader.Add(1)
+		r.Frame.Release()
+		return nic.Received{}, err
 	}
-	return frames, nil
+	return r, nil
 }
 
-// Frame validates what the device wrote into a receive buffer (n bytes,
-// header included) and returns the Ethernet frame in it.
-func Frame(buf []byte, n uint32) ([]byte, error) {
-	if n > uint32(len(buf)) {
-		return nil, fmt.Errorf("virtionet: %d bytes received into a %d-byte buffer", n, len(buf))
+// skipRX drops the next k used receive buffers (the rest of a dropped
+// frame).
+func (d *Device) skipRX(k int) error {
+	for range k {
+		w, _, ok, err := d.usedRX()
+		if err == nil && !ok {
+			err = fmt.Errorf("%w: a dropped frame's buffers are missing", errBroken)
+		}
+		if err != nil {
+			return err
+		}
+		if w != nil {
+			w.Release()
+		}
 	}
-	if n < HeaderLen+EthernetHeaderLen {
-		return nil, fmt.Errorf("virtionet: %d-byte receive is shorter than the headers", n)
-	}
-	if n > HeaderLen+MaxFrame {
-		return nil, fmt.Errorf("virtionet: %d-byte frame exceeds %d bytes", n-HeaderLen, MaxFrame)
-	}
-	// flags (checksum offload) and gso_type need features yolk does not
-	// accept (5.1.6.4): a device setting them is not following the
-	// negotiation.
-	if flags, gso := buf[0], buf[1]; flags&^2 != 0 || gso != 0 {
-		return nil, fmt.Errorf("virtionet: header flags %#x, gso_type %#x without the features for them", flags, gso)
-	}
-	return buf[HeaderLen:n], nil
+	return nil
 }
 
-// Send queues one Ethernet frame for transmission (copied: the caller
-// keeps frame). It returns virtio.ErrQueueFull when every buffer is in
-// flight: the device then interrupts when one comes back.
-func (d *Device) Send(frame ...[]byte) error {
-	size := 0
-	for _, f := range frame {
-		size += len(f)
+var errBadLength = errors.New("virtionet: received length exceeds the buffer")
+
+// Rearm turns the receive interrupt back on after a Poll that returned
+// less than its budget, and reports whether frames arrived meanwhile
+// (the caller polls again instead of waiting for an interrupt).
+func (d *Device) Rearm() bool {
+	d.rxMu.Lock()
+	defer d.rxMu.Unlock()
+	return d.rx.Rearm()
+}
+
+// Pending reports whether received frames wait to be polled.
+func (d *Device) Pending() bool {
+	d.rxMu.Lock()
+	defer d.rxMu.Unlock()
+	return d.rx.HasUsed()
+}
+
+// kick notifies the device of new buffers on queue q if it asked for it.
+func (d *Device) kick(q *virtio.Queue, idx int) {
+	if q.KickNeeded() {
+		d.Stats.Kicks.Add(1)
+		d.t.Notify(idx)
 	}
-	if size < EthernetHeaderLen || size > MaxFrame {
-		d.Stats.TxErrors.Add(1)
-		d.Stats.TxDrops.Add(1)
-		return fmt.Errorf("virtionet: cannot send a %d-byte frame (%d to %d bytes)", size, EthernetHeaderLen, MaxFrame)
-	}
+}
+
+// Transmit copies frames into the driver's buffers and queues them,
+// notifying the device once if it asked for notifications. It returns how
+// many it took: fewer than len(frames) when every buffer is in flight
+// (the caller retries after Reclaim finds some back). A frame the device
+// cannot take (too long, an offload not negotiated) is counted, dropped
+// and reported as an error after the frames before it.
+func (d *Device) Transmit(frames []nic.Frame) (int, error) {
 	d.txMu.Lock()
 	defer d.txMu.Unlock()
 	if err := d.Err(); err != nil {
+		return 0, err
+	}
+	if d.tx.Free() < len(frames) {
+		if err := d.reclaim(); err != nil {
+			return 0, err
+		}
+	}
+	sent := 0
+	var err error
+	for _, f := range frames {
+		if d.tx.Free() == 0 {
+			d.Stats.TxFull.Add(1)
+			break
+		}
+		if err = d.post(f); err != nil {
+			d.Stats.TxErrors.Add(1)
+			d.Stats.TxDrops.Add(1)
+			break
+		}
+		sent++
+	}
+	if sent > 0 {
+		d.tx.Publish()
+		d.kick(&d.tx, txQueue)
+	}
+	return sent, err
+}
+
+// post copies one frame, its header before it, into a buffer and adds it
+// to the transmit queue, which has a free descriptor.
+func (d *Device) post(f nic.Frame) error {
+	size := 0
+	for _, p := range f.Parts {
+		size += len(p)
+	}
+	if size < EthernetHeaderLen || size > d.maxFrame || (f.GSO == nic.GSONone && size > MaxFrame) {
+		return fmt.Errorf("virtionet: cannot send a %d-byte frame (%d to %d bytes)", size, EthernetHeaderLen, MaxFrame)
+	}
+	var hdr [HeaderLen]byte
+	if err := d.header(&hdr, f, size); err != nil {
 		return err
 	}
-	if len(d.txFree) == 0 {
-		if err := d.reclaim(); err != nil {
-			return err
-		}
+	// Small buffers are one per descriptor, so one is free; a large
+	// frame takes a buffer of the pool instead.
+	small := HeaderLen+size <= bufSize
+	var buf []byte
+	if small {
+		buf = d.txFree[len(d.txFree)-1]
+	} else {
+		buf = *bigBufs.Get().(*[]byte)
 	}
-	if len(d.txFree) == 0 {
-		// Interrupt when a buffer comes back, then look once more so a
-		// completion between the two is not missed.
-		d.tx.SetInterrupts(true)
-		if err := d.reclaim(); err != nil {
-			return err
-		}
-		if len(d.txFree) == 0 {
-			return virtio.ErrQueueFull
-		}
-		d.tx.SetInterrupts(false)
-	}
-	buf := d.txFree[len(d.txFree)-1]
-	clear(buf[:HeaderLen])
-	n := HeaderLen
-	for _, f := range frame {
-		n += copy(buf[n:], f)
+	n := copy(buf, hdr[:])
+	for _, p := range f.Parts {
+		n += copy(buf[n:], p)
 	}
 	head, err := d.tx.Add(virtio.BufferOf(buf[:n], false))
 	if err != nil {
 		return d.fail(err)
 	}
-	d.txFree = d.txFree[:len(d.txFree)-1]
-	d.txBufs[head] = buf
-	d.tx.Publish()
-	if d.tx.NeedsNotify() {
-		d.t.Notify(txQueue)
+	if small {
+		d.txFree = d.txFree[:len(d.txFree)-1]
 	}
+	d.txBufs[head] = buf
 	d.Stats.TxFrames.Add(1)
 	d.Stats.TxBytes.Add(uint64(size))
+	return nil
+}
+
+// header fills in the virtio_net_hdr of frame f (size bytes) from its
+// offload requests, refusing those the device did not accept.
+func (d *Device) header(h *[HeaderLen]byte, f nic.Frame, size int) error {
+	if f.CsumStart != 0 {
+		if d.features&FeatCsum == 0 {
+			return errors.New("virtionet: checksum offload requested but not negotiated")
+		}
+		if int(f.CsumStart)+int(f.CsumOffset)+2 > size {
+			return fmt.Errorf("virtionet: checksum at %d+%d outside a %d-byte frame", f.CsumStart, f.CsumOffset, size)
+		}
+		h[0] = hdrNeedsCsum
+		put16(h[6:], f.CsumStart)
+		put16(h[8:], f.CsumOffset)
+	}
+	switch f.GSO {
+	case nic.GSONone:
+		return nil
+	case nic.GSOTCPv4:
+		if d.features&FeatHostTSO4 == 0 {
+			return errors.New("virtionet: TCPv4 segmentation requested but not negotiated")
+		}
+		h[1] = gsoTCPv4
+	case nic.GSOTCPv6:
+		if d.features&FeatHostTSO6 == 0 {
+			return errors.New("virtionet: TCPv6 segmentation requested but not negotiated")
+		}
+		h[1] = gsoTCPv6
+	default:
+		return fmt.Errorf("virtionet: unknown segmentation type %d", f.GSO)
+	}
+	if f.CsumStart == 0 || f.GSOSize == 0 || int(f.HdrLen) >= size {
+		return fmt.Errorf("virtionet: segmentation needs a partial checksum, a segment size and headers shorter than the frame (csum %d, size %d, headers %d of %d)", f.CsumStart, f.GSOSize, f.HdrLen, size)
+	}
+	put16(h[2:], f.HdrLen)
+	put16(h[4:], f.GSOSize)
 	return nil
 }
 
@@ -351,7 +631,23 @@ func (d *Device) reclaim() error {
 		if err != nil {
 			d.Stats.TxErrors.Add(1)
 		}
-		d.txFree = append(d.txFree, d.txBufs[head])
+		buf := d.txBufs[head]
 		d.txBufs[head] = nil
+		if len(buf) == bufSize {
+			d.txFree = append(d.txFree, buf)
+		} else {
+			bigBufs.Put(&buf)
+		}
 	}
 }
+
+// TxRoom reports how many frames Transmit could take now without
+// reclaiming.
+func (d *Device) TxRoom() int {
+	d.txMu.Lock()
+	defer d.txMu.Unlock()
+	return d.tx.Free()
+}
+
+func put16(b []byte, v uint16) { b[0], b[1] = byte(v), byte(v>>8) }
+func get16(b []byte) uint16    { return uint16(b[0]) | uint16(b[1])<<8 }
