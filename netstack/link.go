@@ -220,6 +220,12 @@ func (l *link) frame(pkt *stack.PacketBuffer) nic.Frame {
 	}
 	f.CsumStart = uint16(len(pkt.LinkHeader().Slice()) + len(nh))
 	f.CsumOffset = off
+	// The stack marks every segment of a connection that may be
+	// segmented, the handshake's too (whose MSS is not known yet): only
+	// a payload larger than one segment is cut.
+	if gso.MSS == 0 || pkt.Data().Size() <= int(gso.MSS) {
+		return f
+	}
 	switch gso.Type {
 	case stack.GSOTCPv4:
 		f.GSO = nic.GSOTCPv4

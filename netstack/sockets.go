@@ -17,6 +17,12 @@ import (
 // net.SocketFunc: a TCP listener (local address only), a TCP connection,
 // or a UDP socket (connected when raddr is set).
 func (st *Stack) Socket(ctx context.Context, network string, family, sotype int, laddr, raddr net.Addr) (any, error) {
+	if raddr == nil && (network == "tcp" || network == "udp") && unspecified(laddr) {
+		// The net package on tamago asks for IPv4 here (it probes no
+		// IPv4-mapped IPv6); a wildcard listen on "tcp" or "udp" means
+		// both, as on Linux.
+		family = syscall.AF_INET6
+	}
 	switch sotype {
 	case syscall.SOCK_STREAM:
 		if raddr == nil {
@@ -63,6 +69,20 @@ func (st *Stack) Socket(ctx context.Context, network string, family, sotype int,
 		return gonet.DialUDP(st.S, la, ra, proto)
 	}
 	return nil, fmt.Errorf("netstack: %s sockets (type %d) are not supported", network, sotype)
+}
+
+// unspecified reports whether a is nil or an address with the
+// unspecified IP.
+func unspecified(a net.Addr) bool {
+	switch a := a.(type) {
+	case nil:
+		return true
+	case *net.TCPAddr:
+		return a == nil || a.IP == nil || a.IP.IsUnspecified()
+	case *net.UDPAddr:
+		return a == nil || a.IP == nil || a.IP.IsUnspecified()
+	}
+	return false
 }
 
 // fullAddr converts a net address; IPv4 (also IPv4-mapped) goes over

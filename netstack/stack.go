@@ -344,3 +344,48 @@ func ParseStatic(ip, gw, dns string) (addr netip.Prefix, gateway netip.Addr, ser
 	}
 	return addr, gateway, servers, nil
 }
+
+// Counters are the interface's counters, prefixed by who keeps them:
+// "device." (the NIC's own, if it keeps any), "link." (frames the link
+// layer dropped, by reason), and the stack's drops and errors by
+// protocol ("ip.", "tcp.", "udp.", "nic."), so that whoever loads the
+// server can see where packets went.
+func (st *Stack) Counters() []nic.Counter {
+	var cs []nic.Counter
+	if d, ok := st.cfg.NIC.(nic.Counting); ok {
+		for _, c := range d.Counters() {
+			cs = append(cs, nic.Counter{Name: "device." + c.Name, Value: c.Value})
+		}
+	}
+	l := &st.link.stats
+	s := st.S.Stats()
+	add := func(name string, v uint64) { cs = append(cs, nic.Counter{Name: name, Value: v}) }
+	add("link.rx_no_stack", l.RxNoStack.Load())
+	add("link.rx_runt", l.RxRunt.Load())
+	add("link.rx_bad_ipv4_checksum", l.RxChecksum.Load())
+	add("link.tx_full_drops", l.TxFull.Load())
+	add("link.tx_errors", l.TxError.Load())
+	add("link.tx_waits", l.TxWaits.Load())
+	add("stack.dropped_packets", s.DroppedPackets.Value())
+	add("nic.tx_no_buffer_space", s.NICs.TxPacketsDroppedNoBufferSpace.Value())
+	add("ip.malformed", s.IP.MalformedPacketsReceived.Value())
+	add("ip.malformed_fragments", s.IP.MalformedFragmentsReceived.Value())
+	add("ip.invalid_destination", s.IP.InvalidDestinationAddressesReceived.Value())
+	add("ip.outgoing_errors", s.IP.OutgoingPacketErrors.Value())
+	add("tcp.checksum_errors", s.TCP.ChecksumErrors.Value())
+	add("tcp.invalid_segments", s.TCP.InvalidSegmentsReceived.Value())
+	add("tcp.listen_overflow_syn_drops", s.TCP.ListenOverflowSynDrop.Value())
+	add("tcp.listen_overflow_ack_drops", s.TCP.ListenOverflowAckDrop.Value())
+	add("tcp.syn_cookies_sent", s.TCP.ListenOverflowSynCookieSent.Value())
+	add("tcp.failed_connection_attempts", s.TCP.FailedConnectionAttempts.Value())
+	add("tcp.segment_send_errors", s.TCP.SegmentSendErrors.Value())
+	add("tcp.retransmits", s.TCP.Retransmits.Value())
+	add("tcp.timeouts", s.TCP.Timeouts.Value())
+	add("tcp.resets_sent", s.TCP.ResetsSent.Value())
+	add("udp.receive_buffer_errors", s.UDP.ReceiveBufferErrors.Value())
+	add("udp.checksum_errors", s.UDP.ChecksumErrors.Value())
+	add("udp.malformed", s.UDP.MalformedPacketsReceived.Value())
+	add("udp.unknown_port", s.UDP.UnknownPortErrors.Value())
+	add("udp.send_errors", s.UDP.PacketSendErrors.Value())
+	return cs
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/yolkos/yolk"
 	qemuvirt "github.com/yolkos/yolk/board/qemu-virt"
 	"github.com/yolkos/yolk/board/qemu-virt/network"
+	virtionet "github.com/yolkos/yolk/drivers/virtio/net"
 	"github.com/yolkos/yolk/sched"
 )
 
@@ -71,8 +72,12 @@ type Network struct {
 	TxDrops    uint64   `json:"tx_drops"`
 	TxErrors   uint64   `json:"tx_errors"`
 	Interrupts uint64   `json:"interrupts"`
-	TCPOpen    uint64   `json:"tcp_established"`
-	LinkDrops  uint64   `json:"link_drops"`
+	Features   []string `json:"features"` // optional virtio-net features negotiated
+	// Counters are the device's, the link layer's and the stack's drops
+	// and errors (netstack.Stack.Counters).
+	Counters  map[string]uint64 `json:"counters"`
+	TCPOpen   uint64            `json:"tcp_established"`
+	LinkDrops uint64            `json:"link_drops"`
 	// From the TCP/IP stack.
 	TCPRetransmits uint64 `json:"tcp_retransmits"`
 	TCPTimeouts    uint64 `json:"tcp_timeouts"`
@@ -121,6 +126,11 @@ func status() Status {
 		n.RxFrames, n.RxBytes, n.RxDrops, n.RxErrors = d.Stats.RxFrames.Load(), d.Stats.RxBytes.Load(), d.Stats.RxDrops.Load(), d.Stats.RxErrors.Load()
 		n.TxFrames, n.TxBytes, n.TxDrops, n.TxErrors = d.Stats.TxFrames.Load(), d.Stats.TxBytes.Load(), d.Stats.TxDrops.Load(), d.Stats.TxErrors.Load()
 		n.Interrupts = d.Stats.Interrupts.Load()
+		n.Features = virtionet.FeatureNames(d.Features())
+		n.Counters = map[string]uint64{}
+		for _, c := range st.Counters() {
+			n.Counters[c.Name] = c.Value
+		}
 		stats := st.S.Stats()
 		n.TCPOpen = stats.TCP.CurrentEstablished.Value()
 		n.TCPRetransmits, n.TCPTimeouts = stats.TCP.Retransmits.Value(), stats.TCP.Timeouts.Value()
@@ -152,7 +162,7 @@ var page = template.Must(template.New("status").Parse(`<!doctype html>
 <table><tr><th></th><th>frames</th><th>bytes</th><th>drops</th><th>errors</th></tr>
 <tr><td>rx</td><td>{{.RxFrames}}</td><td>{{.RxBytes}}</td><td>{{.RxDrops}}</td><td>{{.RxErrors}}</td></tr>
 <tr><td>tx</td><td>{{.TxFrames}}</td><td>{{.TxBytes}}</td><td>{{.TxDrops}}</td><td>{{.TxErrors}}</td></tr></table>
-<p>{{.Interrupts}} device interrupts, {{.TCPOpen}} TCP connections open, {{.TCPRetransmits}} TCP retransmissions ({{.TCPTimeouts}} timeouts), {{.LinkDrops}} frames dropped by the link layer, {{.StackDrops}} packets by the stack</p>
+<p>features: {{.Features}}; {{.Interrupts}} device interrupts, {{.TCPOpen}} TCP connections open, {{.TCPRetransmits}} TCP retransmissions ({{.TCPTimeouts}} timeouts), {{.LinkDrops}} frames dropped by the link layer, {{.StackDrops}} packets by the stack</p>
 {{if .Error}}<p><b>device stopped: {{.Error}}</b></p>{{end}}{{end}}
 </body></html>
 `))

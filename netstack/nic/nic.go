@@ -91,3 +91,15 @@ type Received struct {
 	// so the stack need not check it.
 	ChecksumOK bool
 }
+
+// Counter is one named count a device keeps (frames dropped, errors,
+// interrupts). A device that keeps counters implements Counting.
+type Counter struct {
+	Name  string
+	Value uint64
+}
+
+// Counting is a device that reports its counters.
+type Counting interface {
+	Counters() []Counter
+}

@@ -131,6 +131,24 @@ type Stats struct {
 	Kicks, Polls atomic.Uint64
 }
 
+// Counters lists the device's counters (nic.Counting).
+func (d *Device) Counters() []nic.Counter {
+	s := &d.Stats
+	var cs []nic.Counter
+	for _, c := range []struct {
+		name string
+		v    *atomic.Uint64
+	}{
+		{"rx_frames", &s.RxFrames}, {"rx_bytes", &s.RxBytes}, {"rx_drops", &s.RxDrops}, {"rx_errors", &s.RxErrors},
+		{"rx_bad_header", &s.RxBadHeader}, {"rx_bad_length", &s.RxBadLength},
+		{"tx_frames", &s.TxFrames}, {"tx_bytes", &s.TxBytes}, {"tx_drops", &s.TxDrops}, {"tx_errors", &s.TxErrors},
+		{"tx_full", &s.TxFull}, {"interrupts", &s.Interrupts}, {"kicks", &s.Kicks}, {"polls", &s.Polls},
+	} {
+		cs = append(cs, nic.Counter{Name: c.name, Value: c.v.Load()})
+	}
+	return cs
+}
+
 // Device is one virtio network device.
 type Device struct {
 	t   Transport
@@ -274,6 +292,27 @@ func (d *Device) MTU() int { return MaxFrame - EthernetHeaderLen }
 
 // Features are the features both sides accepted.
 func (d *Device) Features() uint64 { return d.features }
+
+// featureNames name the optional features, in bit order.
+var featureNames = []struct {
+	bit  uint64
+	name string
+}{
+	{FeatCsum, "csum"}, {FeatGuestCsum, "guest_csum"}, {FeatGuestTSO4, "guest_tso4"}, {FeatGuestTSO6, "guest_tso6"},
+	{FeatHostTSO4, "host_tso4"}, {FeatHostTSO6, "host_tso6"}, {FeatMrgRxbuf, "mrg_rxbuf"}, {FeatEventIdx, "event_idx"},
+}
+
+// FeatureNames names the optional features in f (the specification's
+// names, lower case, without VIRTIO_NET_F_ or VIRTIO_F_).
+func FeatureNames(f uint64) []string {
+	var names []string
+	for _, n := range featureNames {
+		if f&n.bit != 0 {
+			names = append(names, n.name)
+		}
+	}
+	return names
+}
 
 // Offloads reports what the device does for the stack: checksums both
 // ways and segmentation, as negotiated.
