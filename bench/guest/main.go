@@ -44,6 +44,7 @@ var (
 // netOpts are netserve's settings.
 var netOpts struct {
 	http, echo string        // listen addresses
+	https      string        // the same HTTP service over TLS
 	ip, gw     string        // static configuration (a guest OS's own network)
 	serve      time.Duration // 0: until POST /quit
 }
@@ -68,6 +69,7 @@ func main() {
 	idle := fs.Duration("idle", 10*time.Second, "how long the idle row stays idle")
 	fs.StringVar(&netOpts.http, "http", ":80", "netserve: the HTTP server's TCP address")
 	fs.StringVar(&netOpts.echo, "echo", ":7", "netserve: the echo server's TCP address")
+	fs.StringVar(&netOpts.https, "https", ":443", "netserve: the HTTPS server's TCP address (a certificate made at start)")
 	fs.StringVar(&netOpts.ip, "ip", "10.0.2.15/24", "netserve: the guest's address and prefix, when it is the machine's OS")
 	fs.StringVar(&netOpts.gw, "gw", "10.0.2.2", "netserve: its default gateway (\"\": none)")
 	fs.DurationVar(&netOpts.serve, "serve", 0, "netserve: stop serving after this long (0: when the host asks)")

@@ -2,8 +2,8 @@
 
 package main
 
-// The netserve row: the guest starts its network, serves HTTP and TCP echo
-// and prints SERVING; the host harness then measures through QEMU's port
+// The netserve row: the guest starts its network, serves HTTP, HTTPS (the
+// same handler) and TCP echo and prints SERVING; the host harness then measures through QEMU's port
 // forwards (requests per second, echo round trips, bulk transfers, the
 // host CPU of the idle server) and ends the row with POST /quit.
 //
@@ -13,10 +13,17 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"strconv"
@@ -46,9 +53,21 @@ func netserveRow() {
 		return
 	}
 	defer el.Close()
+	cert, err := selfSigned()
+	if err != nil {
+		fail("netserve", "making a certificate: "+err.Error())
+		return
+	}
+	sl, err := tls.Listen("tcp", netOpts.https, &tls.Config{Certificates: []tls.Certificate{cert}})
+	if err != nil {
+		fail("netserve", err.Error())
+		return
+	}
+	defer sl.Close()
 	httpPort, err1 := listenPort(hl)
 	echoPort, err2 := listenPort(el)
-	if err := errors.Join(err1, err2); err != nil {
+	httpsPort, err3 := listenPort(sl)
+	if err := errors.Join(err1, err2, err3); err != nil {
 		fail("netserve", err.Error())
 		return
 	}
@@ -57,8 +76,9 @@ func netserveRow() {
 	var once sync.Once
 	srv := &http.Server{Handler: netHandler(func() { once.Do(func() { close(quit) }) })}
 	go srv.Serve(hl)
+	go srv.Serve(sl)
 	go echoServe(el)
-	fmt.Println(proto.FormatServing(map[string]int{"http": httpPort, "echo": echoPort}))
+	fmt.Println(proto.FormatServing(map[string]int{"http": httpPort, "echo": echoPort, "https": httpsPort}))
 
 	var timeout <-chan time.Time
 	if netOpts.serve > 0 {
@@ -73,6 +93,27 @@ func netserveRow() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	srv.Shutdown(ctx)
+}
+
+// selfSigned makes an ECDSA P-256 certificate for the HTTPS server (the
+// harness does not check it: the row measures handshakes, not trust).
+func selfSigned() (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "bench guest"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		DNSNames:     []string{"localhost"},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
 }
 
 func listenPort(l net.Listener) (int, error) {

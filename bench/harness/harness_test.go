@@ -434,16 +434,16 @@ func TestGuestOnHost(t *testing.T) {
 		t.Errorf("netserve without networking:\n%s", out)
 	}
 	// With it, the harness measures it, quickly.
-	cfg := netConfig{reps: 2, clients: 4, window: 300 * time.Millisecond, trips: 50, msg: 64,
+	cfg := netConfig{reps: 2, clients: 4, many: 8, workers: 2, window: 300 * time.Millisecond, trips: 50, msg: 64,
 		bulk: 1<<20 + 3, idle: 200 * time.Millisecond, limit: 20 * time.Second, budget: time.Minute}
-	cmd := exec.Command(netBin, "-http", "127.0.0.1:0", "-echo", "127.0.0.1:0", "-serve", "1m", "netserve")
+	cmd := exec.Command(netBin, "-http", "127.0.0.1:0", "-echo", "127.0.0.1:0", "-https", "127.0.0.1:0", "-serve", "1m", "netserve")
 	b, err := runGuest(cmd, bootSpec{timeout: 2 * time.Minute, smp: 1,
 		serve: func(pid int, serving map[string]int) netOut {
-			httpAddr, echoAddr, err := serviceAddrs(serving, nil)
+			addrs, err := serviceAddrs(serving, nil)
 			if err != nil {
 				return netOut{errs: []string{err.Error()}}
 			}
-			return runNet(cfg, pid, 1, httpAddr, echoAddr)
+			return runNet(cfg, pid, 1, addrs)
 		}})
 	if err != nil {
 		t.Fatal(err)
@@ -455,11 +455,11 @@ func TestGuestOnHost(t *testing.T) {
 	for _, r := range b.net.results {
 		got[r.Name] = true
 		counts[r.Name]++
-		if r.Value <= 0 && r.Name != netIdle && r.Name != netHTTPStalls {
+		if r.Value <= 0 && r.Name != netIdle && r.Name != netHTTPStalls && r.Name != netConnStalls {
 			t.Errorf("%s = %v", r.Name, r.Value)
 		}
 	}
-	if counts[netIdle] != 1 || counts[netHTTP] != 2 || counts[netUp] != 2 {
+	if counts[netIdle] != 1 || counts[netHTTP] != 2 || counts[netUp] != 2 || counts[netCPUPerReq] != 2 || counts[netTLSConns] != 2 || counts[netConns] != 2 || counts[netHTTPMany] != 2 {
 		t.Errorf("results per measurement %v", counts)
 	}
 	t.Logf("on the host: %s", b.net.status())

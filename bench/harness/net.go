@@ -13,6 +13,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -36,6 +37,8 @@ import (
 type netConfig struct {
 	reps    int           // repetitions of each measurement (HTTP, echo, download, upload)
 	clients int           // concurrent keep-alive HTTP clients
+	many    int           // concurrent keep-alive HTTP clients of the many-clients run
+	workers int           // concurrent clients making a new connection per request
 	window  time.Duration // length of one HTTP load run
 	trips   int           // sequential echo round trips per repetition
 	msg     int           // bytes per echo message
@@ -47,11 +50,11 @@ type netConfig struct {
 
 func netConfigFor(quick bool, idle time.Duration) netConfig {
 	if quick {
-		return netConfig{reps: 1, clients: 16, window: 3 * time.Second, trips: 300, msg: 64,
-			bulk: 4 << 20, idle: idle, limit: 20 * time.Second, budget: 75 * time.Second}
+		return netConfig{reps: 1, clients: 16, many: 64, workers: 16, window: 3 * time.Second, trips: 300, msg: 64,
+			bulk: 4 << 20, idle: idle, limit: 20 * time.Second, budget: 100 * time.Second}
 	}
-	return netConfig{reps: 3, clients: 16, window: 4 * time.Second, trips: 2000, msg: 64,
-		bulk: 32 << 20, idle: idle, limit: 60 * time.Second, budget: 4 * time.Minute}
+	return netConfig{reps: 3, clients: 16, many: 64, workers: 16, window: 4 * time.Second, trips: 2000, msg: 64,
+		bulk: 32 << 20, idle: idle, limit: 60 * time.Second, budget: 5 * time.Minute}
 }
 
 // The network rows' result names.
@@ -63,6 +66,11 @@ const (
 	netEchoP99    = "net_echo_p99"    // ns
 	netDown       = "net_down"        // bytes/s, guest to host
 	netUp         = "net_up"          // bytes/s, host to guest
+	netHTTPMany   = "net_http_many"   // requests/s with netConfig.many clients
+	netCPUPerReq  = "net_cpu_per_req" // ns of QEMU's host CPU per request (the 16-client run)
+	netConns      = "net_conns"       // requests/s, a new connection each
+	netTLSConns   = "net_tls_conns"   // requests/s, a new TLS connection (full handshake) each
+	netConnStalls = "net_conn_stalls" // connection attempts unanswered for httpStall, sent again
 )
 
 // netOut is what the network measurements of one boot produced.
@@ -93,6 +101,10 @@ func (o *netOut) status() string {
 	if o.slowest > 0 {
 		parts[len(parts)-1] += fmt.Sprintf(" (slowest %v)", o.slowest.Round(time.Millisecond))
 	}
+	show(netCPUPerReq, "%.0f µs CPU/req", 1e3)
+	show(netHTTPMany, "%.0f req/s many", 1)
+	show(netConns, "%.0f conn/s", 1)
+	show(netTLSConns, "%.0f TLS conn/s", 1)
 	show(netEchoP50, "echo p50 %.0f µs", 1e3)
 	show(netDown, "down %.1f MB/s", 1e6)
 	show(netUp, "up %.1f MB/s", 1e6)
@@ -105,11 +117,16 @@ func (o *netOut) status() string {
 // netSettle is the pause between the last load and the idle window.
 const netSettle = time.Second
 
-// runNet measures the guest whose process is pid (smp cores) serving HTTP
-// on httpAddr and echo on echoAddr (host addresses), then asks it to quit.
-// A measurement that fails is reported and not repeated; none is started
-// once c.budget is used up.
-func runNet(c netConfig, pid, smp int, httpAddr, echoAddr string) netOut {
+// netAddrs are the host addresses of the guest's services.
+type netAddrs struct {
+	http, echo, https string
+}
+
+// runNet measures the guest whose process is pid (smp cores) serving at
+// addrs, then asks it to quit. A measurement that fails is reported and
+// not repeated; none is started once c.budget is used up.
+func runNet(c netConfig, pid, smp int, addrs netAddrs) netOut {
+	httpAddr, echoAddr := addrs.http, addrs.echo
 	var out netOut
 	end := time.Now().Add(c.budget)
 	failed := map[string]bool{}
@@ -140,14 +157,45 @@ func runNet(c netConfig, pid, smp int, httpAddr, echoAddr string) netOut {
 	want := patternSHA256(c.bulk)
 	for range c.reps {
 		try("http", func(limit time.Duration) error {
+			cpu0, cerr := processCPU(pid)
 			run, err := measureHTTP(httpAddr, c.clients, min(c.window, limit/2), limit)
+			cpu1, cerr1 := processCPU(pid)
 			if err == nil {
 				out.add(netHTTP, "rps", run.rps, run.n)
 				out.add(netHTTPStalls, "count", float64(run.stalls), run.n)
 				out.slowest = max(out.slowest, run.slowest)
+				if cerr == nil && cerr1 == nil {
+					out.add(netCPUPerReq, "ns", float64(cpu1.since(cpu0))/float64(run.n), run.n)
+				}
 			}
 			return err
 		})
+		try("http-many", func(limit time.Duration) error {
+			run, err := measureHTTP(httpAddr, c.many, min(c.window, limit/2), limit)
+			if err == nil {
+				out.add(netHTTPMany, "rps", run.rps, run.n)
+				out.add(netHTTPStalls, "count", float64(run.stalls), run.n)
+			}
+			return err
+		})
+		try("connections", func(limit time.Duration) error {
+			run, err := measureConns(httpAddr, c.workers, false, min(c.window, limit/2), limit)
+			if err == nil {
+				out.add(netConns, "rps", run.rps, run.n)
+				out.add(netConnStalls, "count", float64(run.stalls), run.n)
+			}
+			return err
+		})
+		if addrs.https != "" {
+			try("tls-connections", func(limit time.Duration) error {
+				run, err := measureConns(addrs.https, c.workers, true, min(c.window, limit/2), limit)
+				if err == nil {
+					out.add(netTLSConns, "rps", run.rps, run.n)
+					out.add(netConnStalls, "count", float64(run.stalls), run.n)
+				}
+				return err
+			})
+		}
 		try("echo", func(limit time.Duration) error {
 			rtts, err := measureEcho(echoAddr, c.trips, c.msg, limit)
 			if err == nil {
@@ -231,29 +279,7 @@ func measureHTTP(addr string, clients int, window, limit time.Duration) (httpRun
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stalls atomic.Int64
-	get1 := func() error {
-		rctx, rcancel := context.WithTimeout(ctx, min(httpStall, limit))
-		defer rcancel()
-		req, err := http.NewRequestWithContext(rctx, "GET", url, nil)
-		if err != nil {
-			return err
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			return err
-		}
-		body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
-		resp.Body.Close()
-		switch {
-		case err != nil:
-			return err
-		case resp.StatusCode != http.StatusOK:
-			return fmt.Errorf("GET /: %s", resp.Status)
-		case string(body) != proto.HelloBody:
-			return fmt.Errorf("GET /: unexpected body %q", body)
-		}
-		return nil
-	}
+	get1 := func() error { return getHello(ctx, client, url, min(httpStall, limit)) }
 	// get sends GET / until it is answered (at most 3 stalls in a row).
 	get := func() error {
 		for tries := 1; ; tries++ {
@@ -327,6 +353,111 @@ func measureHTTP(addr string, clients int, window, limit time.Duration) (httpRun
 // rate is n per second of d.
 func rate(n float64, d time.Duration) float64 {
 	return n / d.Seconds()
+}
+
+// measureConns runs workers clients that each, for window, open a new
+// connection (TLS with a full handshake if tls), send GET /, read the
+// answer and close. A request unanswered for httpStall (connect included)
+// is a stall, counted and sent again on a new connection; more than
+// maxStallShare of them fails the run, as does a wrong answer.
+func measureConns(addr string, workers int, useTLS bool, window, limit time.Duration) (httpRun, error) {
+	scheme := "http"
+	if useTLS {
+		scheme = "https"
+	}
+	url := scheme + "://" + addr + "/"
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var (
+		stalls   atomic.Int64
+		done     sync.WaitGroup
+		counts   = make([]int, workers)
+		errOnce  sync.Once
+		firstErr error
+	)
+	fail := func(err error) { errOnce.Do(func() { firstErr = err; cancel() }) }
+	t0 := time.Now()
+	deadline := t0.Add(window)
+	for i := range workers {
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			// No keep-alive, no TLS session cache: every request is a
+			// new connection and a full handshake.
+			tr := &http.Transport{
+				DialContext:       (&net.Dialer{Timeout: min(httpStall, limit)}).DialContext,
+				DisableKeepAlives: true, DisableCompression: true,
+				TLSClientConfig: &tls.Config{InsecureSkipVerify: true},
+			}
+			defer tr.CloseIdleConnections()
+			client := &http.Client{Transport: tr}
+			for ctx.Err() == nil && time.Now().Before(deadline) {
+				for tries := 1; ; tries++ {
+					err := getHello(ctx, client, url, min(httpStall, limit))
+					if err == nil {
+						counts[i]++
+						break
+					}
+					if ctx.Err() != nil {
+						return
+					}
+					var ne net.Error
+					if !errors.Is(err, context.DeadlineExceeded) && !(errors.As(err, &ne) && ne.Timeout()) {
+						fail(err)
+						return
+					}
+					stalls.Add(1)
+					if tries == 3 {
+						fail(fmt.Errorf("%s unanswered %d times in a row: %w", url, tries, err))
+						return
+					}
+				}
+			}
+		}()
+	}
+	done.Wait()
+	elapsed := time.Since(t0)
+	if firstErr != nil {
+		return httpRun{}, firstErr
+	}
+	run := httpRun{stalls: int(stalls.Load())}
+	for _, n := range counts {
+		run.n += n
+	}
+	if run.n == 0 {
+		return run, errors.New("no request completed")
+	}
+	if float64(run.stalls) > maxStallShare*float64(run.n) {
+		return run, fmt.Errorf("%d of %d connections stalled for %v (more than %.0f%%)", run.stalls, run.n, min(httpStall, limit), 100*maxStallShare)
+	}
+	run.rps = rate(float64(run.n), elapsed)
+	return run, nil
+}
+
+// getHello sends GET url and checks the answer is proto.HelloBody, within
+// timeout.
+func getHello(ctx context.Context, client *http.Client, url string, timeout time.Duration) error {
+	rctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(rctx, "GET", url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	resp.Body.Close()
+	switch {
+	case err != nil:
+		return err
+	case resp.StatusCode != http.StatusOK:
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	case string(body) != proto.HelloBody:
+		return fmt.Errorf("GET %s: unexpected body %q", url, body)
+	}
+	return nil
 }
 
 // measureEcho sends trips messages of size bytes, one at a time, over one
@@ -507,19 +638,19 @@ func freePorts(n int) ([]int, error) {
 }
 
 // netForwards are the forwards of a netserve boot: free host ports to
-// the guest's HTTP (80) and echo (7) servers.
+// the guest's HTTP (80), echo (7) and HTTPS (443) servers.
 func netForwards() ([]hostFwd, error) {
-	p, err := freePorts(2)
+	p, err := freePorts(3)
 	if err != nil {
 		return nil, err
 	}
-	return []hostFwd{{p[0], 80}, {p[1], 7}}, nil
+	return []hostFwd{{p[0], 80}, {p[1], 7}, {p[2], 443}}, nil
 }
 
 // serviceAddrs maps the services the guest's SERVING line names (guest
 // ports) to host addresses through the forwards (nil: the guest runs on
-// the host, its ports are the host's).
-func serviceAddrs(serving map[string]int, fwd []hostFwd) (httpAddr, echoAddr string, err error) {
+// the host, its ports are the host's). HTTPS is optional.
+func serviceAddrs(serving map[string]int, fwd []hostFwd) (netAddrs, error) {
 	addr := func(name string) (string, error) {
 		p, ok := serving[name]
 		if !ok {
@@ -535,7 +666,12 @@ func serviceAddrs(serving map[string]int, fwd []hostFwd) (httpAddr, echoAddr str
 		}
 		return "", fmt.Errorf("the guest serves %s on port %d, which QEMU does not forward", name, p)
 	}
-	httpAddr, err1 := addr("http")
-	echoAddr, err2 := addr("echo")
-	return httpAddr, echoAddr, errors.Join(err1, err2)
+	var a netAddrs
+	var err1, err2, err3 error
+	a.http, err1 = addr("http")
+	a.echo, err2 = addr("echo")
+	if _, ok := serving["https"]; ok {
+		a.https, err3 = addr("https")
+	}
+	return a, errors.Join(err1, err2, err3)
 }

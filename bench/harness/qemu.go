@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -30,7 +31,11 @@ type target struct {
 	smp      int
 	bootargs []string // yolk only
 	board    string   // yolk only: "" for board/qemu-virt (-M virt), or rpi4Board (-M raspi4b)
+	rows     []string // the guest rows it runs; nil: all
 }
+
+// runs reports whether t runs guest row.
+func (t target) runs(row string) bool { return t.rows == nil || slices.Contains(t.rows, row) }
 
 var targets = []target{
 	{key: "yolk1", label: "yolk smp1", smp: 1},
@@ -39,6 +44,10 @@ var targets = []target{
 	{key: "linux2", label: "linux smp2", linux: true, smp: 2},
 	{key: "yolk2cpus1", label: "yolk smp2 yolk.cpus=1", smp: 2, bootargs: []string{"yolk.cpus=1"}},
 	{key: "yolk2poll", label: "yolk smp2 yolk.idle=poll", smp: 2, bootargs: []string{"yolk.idle=poll"}},
+	// The network data path's mechanisms, each switched off on its own.
+	{key: "yolk2nooffload", label: "yolk smp2 yolk.netoffload=off", smp: 2, bootargs: []string{"yolk.netoffload=off"}, rows: []string{"netserve"}},
+	{key: "yolk2nobatch", label: "yolk smp2 yolk.netbatch=off", smp: 2, bootargs: []string{"yolk.netbatch=off"}, rows: []string{"netserve"}},
+	{key: "yolk2exactclock", label: "yolk smp2 yolk.netclock=exact", smp: 2, bootargs: []string{"yolk.netclock=exact"}, rows: []string{"netserve"}},
 	// QEMU's raspi4b has 4 cores, a fixed amount of RAM and no network.
 	{key: "rpi4", label: "yolk raspi4b smp4", smp: 4, board: rpi4Board},
 }

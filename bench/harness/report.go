@@ -45,6 +45,11 @@ var tableRows = []rowDef{
 	{"idle_cpu", "idle", "host CPU of an idle guest, per guest core", "%", 1, false, "idle host CPU"},
 	{netHTTP, "netserve", "HTTP requests/s, 16 keep-alive clients, GET / (small body)", "req/s", 1, true, "HTTP requests/s (higher is better)"},
 	{netHTTPStalls, "netserve", "HTTP requests unanswered for 5 s, sent again (QEMU user-network stalls)", "", 1, false, ""},
+	{netHTTPMany, "netserve", "HTTP requests/s, 64 keep-alive clients", "req/s", 1, true, "HTTP requests/s, 64 clients (higher is better)"},
+	{netCPUPerReq, "netserve", "host CPU per request (QEMU's threads, 16-client run)", "µs", 1e3, false, "host CPU per request"},
+	{netConns, "netserve", "new connections/s (16 clients: connect, GET /, close)", "req/s", 1, true, "new connections/s (higher is better)"},
+	{netTLSConns, "netserve", "HTTPS requests/s on new connections (16 clients, full TLS handshake each)", "req/s", 1, true, "TLS handshakes/s (higher is better)"},
+	{netConnStalls, "netserve", "connection attempts unanswered for 5 s, sent again", "", 1, false, ""},
 	{netEchoP50, "netserve", "TCP echo round trip p50 (64 bytes)", "µs", 1e3, false, "TCP echo round trip p50"},
 	{netEchoP99, "netserve", "TCP echo round trip p99 (64 bytes)", "µs", 1e3, false, "TCP echo round trip p99"},
 	{netDown, "netserve", "bulk TCP download, guest to host (HTTP GET)", "MB/s", 1e6, true, "download MB/s (higher is better)"},
@@ -174,6 +179,36 @@ func (r *report) ablationTable() [][]string {
 	return rows
 }
 
+// netAblationTable compares yolk's network rows on two cores with each
+// of the data path's mechanisms switched off.
+func (r *report) netAblationTable() [][]string {
+	offs := []string{"yolk2nooffload", "yolk2nobatch", "yolk2exactclock"}
+	head := []string{"row", "unit", "yolk smp2"}
+	for _, k := range offs {
+		t, _ := targetByKey(k)
+		head = append(head, strings.TrimPrefix(t.label, "yolk smp2 "))
+	}
+	for _, k := range offs {
+		t, _ := targetByKey(k)
+		head = append(head, strings.TrimPrefix(t.label, "yolk smp2 yolk.")+" / yolk")
+	}
+	rows := [][]string{head}
+	for _, d := range tableRows {
+		if d.guest != "netserve" || d.key == "image_size_net" {
+			continue
+		}
+		row := []string{d.title, d.unit, r.cell("yolk2", d)}
+		for _, k := range offs {
+			row = append(row, r.cell(k, d))
+		}
+		for _, k := range offs {
+			row = append(row, r.ratioCell(k, "yolk2", d))
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
 // rpi4Table shows yolk on QEMU's raspi4b: another machine (4 Cortex-A72
 // cores, the BCM2711's timer and interrupt controller), with no Linux
 // guest to compare with, so no ratios; no network device, so no network
@@ -217,8 +252,8 @@ const legend = "Each cell: median (min–max) over all runs; ratios compare medi
 
 // writeText writes the tables for a terminal.
 func (r *report) writeText(w io.Writer) {
-	titles := []string{"", "yolk mechanisms switched off (-smp 2):", "yolk on raspi4b (4 cores), no ratios (no Linux guest there), no network rows:"}
-	for i, tab := range [][][]string{r.mainTable(), r.ablationTable(), r.rpi4Table()} {
+	titles := []string{"", "yolk mechanisms switched off (-smp 2):", "yolk network mechanisms switched off (-smp 2):", "yolk on raspi4b (4 cores), no ratios (no Linux guest there), no network rows:"}
+	for i, tab := range [][][]string{r.mainTable(), r.ablationTable(), r.netAblationTable(), r.rpi4Table()} {
 		if i > 0 {
 			fmt.Fprintln(w, "\n"+titles[i])
 		}
@@ -270,6 +305,14 @@ func (r *report) writeMarkdown(w io.Writer, chart string) {
 		"On `-smp 2`, with the boot arguments `yolk.cpus=1` (one core) and `yolk.idle=poll` "+
 		"(idle cores spin, as TamaGo's default idle does); the ratios are to plain yolk on `-smp 2`.\n\n")
 	mdTable(w, r.ablationTable())
+	fmt.Fprint(w, "\n## yolk's network data path with its mechanisms switched off\n\n"+
+		"On `-smp 2`, the network rows only, with the boot arguments `yolk.netoffload=off` "+
+		"(no checksum or segmentation offload and no merged receive buffers negotiated; QEMU's user network "+
+		"offers none of them anyway, so this column shows their cost, not their gain: see the tap test in "+
+		"`test/tap_test.go` for that), `yolk.netbatch=off` (no event-index suppression of notifications and "+
+		"interrupts, no receive coalescing by GRO) and `yolk.netclock=exact` (gVisor reads the counter at every "+
+		"timestamp instead of using the latest reading); the ratios are to plain yolk on `-smp 2`.\n\n")
+	mdTable(w, r.netAblationTable())
 	fmt.Fprint(w, "\n## yolk on raspi4b (4 cores)\n\n"+
 		"The same guest built for `board/rpi4` (its import of `board/qemu-virt` replaced through a `go build -overlay`, "+
 		"as `board/rpi4/build.sh` does), converted to `kernel8.img` and booted on QEMU's `raspi4b` machine "+
@@ -325,10 +368,16 @@ the host takes CPU time from QEMU's threads and shows up in the results (see "ot
 - **network rows**: the guest (netserve) starts its network with the same static address
   (10.0.2.15/24, no DHCP; yolk: ` + "`network.Start`" + `; Linux: loads virtio_mmio, failover, net_failover and
   virtio_net from the initramfs with ` + "`finit_module`" + ` and configures lo and eth0 with ioctls), serves HTTP
-  (` + "`net/http`" + `) on port 80 and TCP echo on port 7, and prints SERVING. QEMU's user network (slirp) forwards
-  two free ports of the host's 127.0.0.1 to them, and the harness measures from the host, with Go's ` + "`net`" + ` and
+  (` + "`net/http`" + `) on port 80, the same over TLS on port 443 (an ECDSA P-256 certificate made at start) and
+  TCP echo on port 7, and prints SERVING. QEMU's user network (slirp) forwards
+  three free ports of the host's 127.0.0.1 to them, and the harness measures from the host, with Go's ` + "`net`" + ` and
   ` + "`net/http`" + `, three times over (once in quick runs): **HTTP requests/s**, 16 clients on keep-alive connections
-  sending GET / (a 23-byte body) one after the other for 4 s (3 s); **TCP echo**, 2000 (300) sequential
+  sending GET / (a 23-byte body) one after the other for 4 s (3 s), and the **host CPU per request** of
+  that run (the run time of QEMU's threads, as for the idle guest, over the requests: the guest's CPU and
+  the emulated device's, slirp included); the same with **64 clients**; **new connections/s**, 16 clients
+  that each connect, send GET /, read the answer and close, over and over, for 4 s (3 s); **HTTPS on new
+  connections**, the same over TLS with a full handshake each (no session resumption); a request or
+  connection unanswered for 5 s is sent again and counted in its stalls row; **TCP echo**, 2000 (300) sequential
   64-byte round trips on one connection (percentiles over one run); **download**, GET of 32 MiB (4 MiB)
   from the guest, timed from the request to the last byte; **upload**, POST of 32 MiB (4 MiB), timed from
   the request to the guest's reply that it has read the whole body. The transfers carry a fixed pattern
