@@ -34,6 +34,12 @@ type link struct {
 
 	// txWait bounds how long a sender waits for room in the NIC.
 	txWait time.Duration
+	// Flushing (see send): with batching, senders leave the NIC's
+	// notification to the receive goroutine, which flushReq wakes, unless
+	// flushAt frames are waiting for it.
+	batch     bool
+	flushReq  chan struct{}
+	unflushed atomic.Int32
 
 	stats LinkStats
 }
@@ -53,8 +59,13 @@ type LinkStats struct {
 
 // linkOptions are the link's switchable mechanisms.
 type linkOptions struct {
-	gro bool // coalesce received TCP segments (gVisor's GRO)
+	gro   bool // coalesce received TCP segments (gVisor's GRO)
+	batch bool // one NIC notification for the frames sent until the sender yields
 }
+
+// flushAt is how many frames may wait for a deferred flush before the
+// sender flushes itself.
+const flushAt = 32
 
 // udpChecksumOffset is where a UDP header's checksum is (RFC 768).
 const udpChecksumOffset = 6
@@ -65,7 +76,8 @@ const udpChecksumOffset = 6
 const gsoMaxSize = 65535 - header.IPv6MinimumSize
 
 func newLink(n nic.Device, opts linkOptions) *link {
-	l := &link{nic: n, addr: tcpip.LinkAddress(n.HardwareAddr()), off: n.Offloads(), txWait: time.Second}
+	l := &link{nic: n, addr: tcpip.LinkAddress(n.HardwareAddr()), off: n.Offloads(), txWait: time.Second,
+		batch: opts.batch, flushReq: make(chan struct{}, 1)}
 	l.caps = stack.CapabilityResolutionRequired
 	if l.off.TXChecksum {
 		l.caps |= stack.CapabilityTXChecksumOffload
@@ -148,8 +160,37 @@ func (l *link) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
 	return l.send(batch)
 }
 
-// send transmits frames, waiting for room as WritePackets says.
+// send transmits frames, waiting for room as WritePackets says, and gets
+// them flushed. Each flush is a notification of the device, which under
+// QEMU is an exit to the emulator that waits for its global lock; a TCP
+// sender answering a batch of ACKs sends one segment after the other, so
+// with batching the sender only asks the receive goroutine to flush:
+// waking it puts it next in line on the sender's core, so it runs, and
+// flushes everything sent meanwhile, as soon as the sender yields.
 func (l *link) send(frames []nic.Frame) (int, tcpip.Error) {
+	n, err := l.transmit(frames)
+	switch {
+	case n == 0:
+	case !l.batch || l.unflushed.Add(int32(n)) >= flushAt:
+		l.flush()
+	default:
+		select {
+		case l.flushReq <- struct{}{}:
+		default:
+		}
+	}
+	return n, err
+}
+
+// flush notifies the NIC of the frames sent so far.
+func (l *link) flush() {
+	l.unflushed.Store(0)
+	l.nic.Flush()
+}
+
+// transmit hands frames to the NIC, waiting for room as WritePackets
+// says.
+func (l *link) transmit(frames []nic.Frame) (int, tcpip.Error) {
 	sent := 0
 	var waited time.Duration
 	for backoff := 20 * time.Microsecond; ; backoff = min(2*backoff, time.Millisecond) {
@@ -165,6 +206,8 @@ func (l *link) send(frames []nic.Frame) (int, tcpip.Error) {
 		if sent == len(frames) {
 			return sent, nil
 		}
+		// The NIC may be full of frames not flushed yet.
+		l.flush()
 		if err := l.nic.Reclaim(); err != nil {
 			l.stats.TxError.Add(1)
 			return sent, &tcpip.ErrAborted{}
@@ -293,9 +336,6 @@ func (l *link) deliver(r nic.Received) {
 	pkt.RXChecksumValidated = r.ChecksumOK
 	l.gro.Enqueue(pkt)
 }
-
-// flush ends a receive batch: GRO passes on what it holds.
-func (l *link) flush() { l.gro.Flush() }
 
 // checker passes received packets from GRO to the stack, telling it
 // through the link's capabilities whether each one's transport checksum

@@ -48,9 +48,10 @@ const nicID = 1
 // Config says how to bring the interface up.
 type Config struct {
 	NIC nic.Device
-	// Wait blocks until the NIC interrupts (or returns at once if it
-	// has since the last call). The service goroutine is its only caller.
-	Wait func()
+	// Wait blocks until the NIC interrupts (or returns at once if it has
+	// since the last call), reporting true, or until wake is ready,
+	// reporting false. The receive goroutine is its only caller.
+	Wait func(wake <-chan struct{}) bool
 	// Static is the address and prefix; when invalid, DHCPv4 is used.
 	Static  netip.Prefix
 	Gateway netip.Addr
@@ -65,8 +66,9 @@ type Config struct {
 	// possibly slightly old reading (kernel/timer.Recent). Nil means
 	// gVisor's standard clock, which reads the time at every call.
 	RecentNanotime func() int64
-	// NoGRO turns receive coalescing off (for comparisons).
-	NoGRO bool
+	// NoBatch turns receive coalescing (GRO) and deferred flushing of
+	// the NIC off (for comparisons).
+	NoBatch bool
 }
 
 // Stack is a running network stack on one NIC.
@@ -118,7 +120,7 @@ func Start(cfg Config) (*Stack, error) {
 	s.SetTransportProtocolOption(tcp.ProtocolNumber, &tcpip.TCPReceiveBufferSizeRangeOption{Min: 4 << 10, Default: 256 << 10, Max: 4 << 20})
 	s.SetTransportProtocolOption(tcp.ProtocolNumber, &tcpip.TCPSendBufferSizeRangeOption{Min: 4 << 10, Default: 256 << 10, Max: 4 << 20})
 
-	st := &Stack{S: s, link: newLink(cfg.NIC, linkOptions{gro: !cfg.NoGRO}), cfg: cfg}
+	st := &Stack{S: s, link: newLink(cfg.NIC, linkOptions{gro: !cfg.NoBatch, batch: !cfg.NoBatch}), cfg: cfg}
 	if err := s.CreateNIC(nicID, st.link); err != nil {
 		return nil, fmt.Errorf("netstack: creating the NIC: %v", err)
 	}
@@ -164,9 +166,13 @@ const pollBudget = 64
 func (st *Stack) poll() {
 	n := st.cfg.NIC
 	for {
-		st.cfg.Wait()
+		if !st.cfg.Wait(st.link.flushReq) {
+			st.link.flush() // a sender asked (see link.send)
+			continue
+		}
 		for {
 			got, err := n.Poll(pollBudget, st.link.deliver)
+			st.link.gro.Flush()
 			st.link.flush()
 			if err == nil {
 				err = n.Reclaim()

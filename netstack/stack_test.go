@@ -3,8 +3,8 @@ package netstack
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"crypto/rand"
+	"encoding/binary"
 	"io"
 	"net"
 	"net/netip"
@@ -34,7 +34,8 @@ type pipeNIC struct {
 
 	mu       sync.Mutex
 	inbox    [][]byte
-	inflight int // frames "on the wire", freed by Reclaim
+	outbox   [][]byte // queued by Transmit, put on the wire by Flush
+	inflight int      // frames "on the wire", freed by Reclaim
 	ring     int
 	fulls    int
 
@@ -59,7 +60,14 @@ func (p *pipeNIC) interrupt() {
 	default:
 	}
 }
-func (p *pipeNIC) wait() { <-p.kick }
+func (p *pipeNIC) wait(wake <-chan struct{}) bool {
+	select {
+	case <-p.kick:
+		return true
+	case <-wake:
+		return false
+	}
+}
 
 func (p *pipeNIC) Offloads() nic.Offloads { return nic.Offloads{TXChecksum: p.txCsum} }
 
@@ -71,7 +79,6 @@ func (p *pipeNIC) Transmit(frames []nic.Frame) (int, error) {
 	}
 	p.inflight += n
 	p.mu.Unlock()
-	q := p.peer
 	for _, f := range frames[:n] {
 		frame := bytes.Join(f.Parts, nil)
 		if f.CsumStart != 0 {
@@ -85,12 +92,28 @@ func (p *pipeNIC) Transmit(frames []nic.Frame) (int, error) {
 			p.completed++
 			p.mu.Unlock()
 		}
-		q.mu.Lock()
-		q.inbox = append(q.inbox, frame)
-		q.mu.Unlock()
-		q.interrupt()
+		p.mu.Lock()
+		p.outbox = append(p.outbox, frame)
+		p.mu.Unlock()
 	}
 	return n, nil
+}
+
+// Flush puts what Transmit queued on the wire: a frame not flushed never
+// arrives, as on a device that was not notified.
+func (p *pipeNIC) Flush() {
+	p.mu.Lock()
+	out := p.outbox
+	p.outbox = nil
+	p.mu.Unlock()
+	if len(out) == 0 {
+		return
+	}
+	q := p.peer
+	q.mu.Lock()
+	q.inbox = append(q.inbox, out...)
+	q.mu.Unlock()
+	q.interrupt()
 }
 
 func (p *pipeNIC) Reclaim() error {

@@ -66,7 +66,11 @@ const idleFallback = 200 * time.Millisecond
 // timers when the tick preempts its goroutine, so under full load delivery
 // takes about a quantum and a tick; when load starts after the waiter
 // checked, at most idleFallback more.
-func (e *Event) Wait() {
+func (e *Event) Wait() { e.WaitOr(nil) }
+
+// WaitOr is Wait that also returns when c is ready, reporting whether
+// it consumed a signal (true) or received from c (false).
+func (e *Event) WaitOr(c <-chan struct{}) bool {
 	var t *time.Timer
 	defer func() {
 		if t != nil {
@@ -86,8 +90,11 @@ func (e *Event) Wait() {
 		select {
 		case <-e.ready:
 		case <-t.C:
+		case <-c:
+			return false
 		}
 	}
+	return true
 }
 
 // busy reports whether a signal could find no core to deliver it soon:

@@ -27,8 +27,12 @@ type Device interface {
 	// Transmit queues frames (copying them) and returns how many it
 	// took: fewer than len(frames) when it has no room, which Reclaim
 	// makes. A frame it cannot send is reported as an error after the
-	// frames before it.
+	// frames before it. The device may not look at queued frames before
+	// Flush.
 	Transmit(frames []Frame) (int, error)
+	// Flush gets the device to send what Transmit queued: one
+	// notification for any number of frames.
+	Flush()
 	// Reclaim collects the transmit buffers the device is done with.
 	Reclaim() error
 	// Poll hands up to budget received frames to deliver, in order, with

@@ -75,11 +75,11 @@ func Start() (*netstack.Stack, error) {
 	}
 	Device, IRQ = dev, irq
 	st, err := netstack.Start(netstack.Config{
-		NIC: dev, Wait: ev.Wait,
+		NIC: dev, Wait: ev.WaitOr,
 		Static: addr, Gateway: gw, DNS: dns,
 		Hostname:       "yolk",
 		RecentNanotime: recent,
-		NoGRO:          noBatch,
+		NoBatch:        noBatch,
 		Log: func(format string, args ...any) {
 			if os.Getenv("yolk.quiet") == "" {
 				fmt.Printf("network: "+format+"\n", args...)

@@ -529,8 +529,8 @@ func (d *Device) kick(q *virtio.Queue, idx int) {
 	}
 }
 
-// Transmit copies frames into the driver's buffers and queues them,
-// notifying the device once if it asked for notifications. It returns how
+// Transmit copies frames into the driver's buffers and queues them; Flush
+// then tells the device, once for any number of frames. It returns how
 // many it took: fewer than len(frames) when every buffer is in flight
 // (the caller retries after Reclaim finds some back). A frame the device
 // cannot take (too long, an offload not negotiated) is counted, dropped
@@ -562,9 +562,17 @@ func (d *Device) Transmit(frames []nic.Frame) (int, error) {
 	}
 	if sent > 0 {
 		d.tx.Publish()
-		d.kick(&d.tx, txQueue)
 	}
 	return sent, err
+}
+
+// Flush tells the device about the frames Transmit queued since the last
+// Flush, if it asked to be told (with event indexes, once it has caught
+// up; else when it has not suppressed notifications).
+func (d *Device) Flush() {
+	d.txMu.Lock()
+	defer d.txMu.Unlock()
+	d.kick(&d.tx, txQueue)
 }
 
 // post copies one frame, its header before it, into a buffer and adds it

@@ -359,6 +359,7 @@ func TestEventIndex(t *testing.T) {
 		if _, err := d.Transmit([]nic.Frame{{Parts: [][]byte{frame}}}); err != nil {
 			t.Fatal(err)
 		}
+		d.Flush()
 		if want := 0; i < 9 && nd.tr.Kicks[txQueue] != want {
 			t.Fatalf("kicked after %d frames, before avail_event", i+1)
 		}
@@ -378,8 +379,16 @@ func TestEventIndex(t *testing.T) {
 	if n, err := d.Transmit(batch); n != 10 || err != nil {
 		t.Fatal(n, err)
 	}
+	if nd.tr.Kicks[txQueue] != before {
+		t.Errorf("Transmit kicked before Flush")
+	}
+	d.Flush()
 	if nd.tr.Kicks[txQueue] != before+1 {
 		t.Errorf("a batch of 10 made %d kicks, want 1", nd.tr.Kicks[txQueue]-before)
+	}
+	d.Flush()
+	if nd.tr.Kicks[txQueue] != before+1 {
+		t.Errorf("a Flush with nothing new kicked")
 	}
 
 	// Receive: interrupt wanted for the first frame, not while polling,
