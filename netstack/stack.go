@@ -25,8 +25,10 @@ import (
 	"fmt"
 	"net/netip"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -84,7 +86,20 @@ type Stack struct {
 	lease *dhcp.Lease
 
 	pollErr error // why the receive goroutine stopped, under mu
+
+	resets    []time.Time   // device resets in the last resetWindow (receive goroutine)
+	linkUp    chan struct{} // the link came back: renew the lease now
+	linkDowns atomic.Uint64
+	linkUps   atomic.Uint64
+	renewals  atomic.Uint64
 }
+
+// A device that fails more than maxResets times within resetWindow is
+// not reset again: the interface stops.
+const (
+	maxResets   = 3
+	resetWindow = time.Minute
+)
 
 // Start builds the stack, starts the service goroutines and configures
 // IPv4 (statically or by DHCP, waiting for the lease) and IPv6 (link-local
@@ -120,7 +135,8 @@ func Start(cfg Config) (*Stack, error) {
 	s.SetTransportProtocolOption(tcp.ProtocolNumber, &tcpip.TCPReceiveBufferSizeRangeOption{Min: 4 << 10, Default: 256 << 10, Max: 4 << 20})
 	s.SetTransportProtocolOption(tcp.ProtocolNumber, &tcpip.TCPSendBufferSizeRangeOption{Min: 4 << 10, Default: 256 << 10, Max: 4 << 20})
 
-	st := &Stack{S: s, link: newLink(cfg.NIC, linkOptions{gro: !cfg.NoBatch, batch: !cfg.NoBatch}), cfg: cfg}
+	st := &Stack{S: s, link: newLink(cfg.NIC, linkOptions{gro: !cfg.NoBatch, batch: !cfg.NoBatch}), cfg: cfg,
+		linkUp: make(chan struct{}, 1)}
 	if err := s.CreateNIC(nicID, st.link); err != nil {
 		return nil, fmt.Errorf("netstack: creating the NIC: %v", err)
 	}
@@ -170,6 +186,7 @@ func (st *Stack) poll() {
 			st.link.flush() // a sender asked (see link.send)
 			continue
 		}
+		st.watchLink()
 		for {
 			got, err := n.Poll(pollBudget, st.link.deliver)
 			st.link.gro.Flush()
@@ -178,11 +195,10 @@ func (st *Stack) poll() {
 				err = n.Reclaim()
 			}
 			if err != nil {
-				st.mu.Lock()
-				st.pollErr = err
-				st.mu.Unlock()
-				st.cfg.Log("netstack: the network device stopped: %v", err)
-				return
+				if !st.recover(err) {
+					return
+				}
+				continue
 			}
 			if got == pollBudget {
 				runtime.Gosched()
@@ -192,6 +208,58 @@ func (st *Stack) poll() {
 				break
 			}
 		}
+	}
+}
+
+// recover handles an error that stopped the device: it resets a device
+// that can be reset (the frames in flight are lost; TCP sends its own
+// again), unless it failed too often lately; otherwise the interface
+// stops cleanly: the NIC is disabled and every endpoint aborted, so that
+// no goroutine waits forever for a packet. It reports whether to go on.
+func (st *Stack) recover(err error) bool {
+	st.cfg.Log("netstack: the network device failed: %v", err)
+	now := time.Now()
+	st.resets = slices.DeleteFunc(st.resets, func(t time.Time) bool { return now.Sub(t) > resetWindow })
+	if r, ok := st.cfg.NIC.(nic.Resetter); ok && len(st.resets) < maxResets {
+		st.resets = append(st.resets, now)
+		rerr := r.Reset()
+		if rerr == nil {
+			st.cfg.Log("netstack: the network device was reset")
+			return true
+		}
+		err = fmt.Errorf("%v; resetting it: %v", err, rerr)
+	} else if ok {
+		err = fmt.Errorf("%v (%d resets within %v: not again)", err, len(st.resets), resetWindow)
+	}
+	st.mu.Lock()
+	st.pollErr = err
+	st.mu.Unlock()
+	st.S.DisableNIC(nicID)
+	for _, ep := range st.S.RegisteredEndpoints() {
+		ep.Abort()
+	}
+	st.cfg.Log("netstack: the interface stopped: %v", err)
+	return false
+}
+
+// watchLink follows the NIC's link, if it reports one: when it comes
+// back after going down, a DHCP lease is renewed at once (the network on
+// the other side may have changed).
+func (st *Stack) watchLink() {
+	l, ok := st.cfg.NIC.(nic.Linked)
+	if !ok || !l.LinkChanged() {
+		return
+	}
+	if !l.LinkUp() {
+		st.linkDowns.Add(1)
+		st.cfg.Log("netstack: link down")
+		return
+	}
+	st.linkUps.Add(1)
+	st.cfg.Log("netstack: link up")
+	select {
+	case st.linkUp <- struct{}{}:
+	default:
 	}
 }
 
@@ -231,7 +299,13 @@ func (st *Stack) renew(l dhcp.Lease) {
 		if wait <= 0 {
 			return
 		}
-		time.Sleep(wait)
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-st.linkUp:
+			t.Stop()
+			st.cfg.Log("dhcp: renewing %v: the link came back", l.Addr)
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), l.T2-l.T1+time.Second)
 		c, done := st.dhcpClient()
 		nl, err := c.Renew(ctx, l)
@@ -245,6 +319,7 @@ func (st *Stack) renew(l dhcp.Lease) {
 			st.cfg.Log("dhcp: the server moved us from %v to %v; keeping the old address for open connections", l.Addr, nl.Addr)
 		}
 		l = nl
+		st.renewals.Add(1)
 		st.mu.Lock()
 		st.lease = &nl
 		st.mu.Unlock()
@@ -372,6 +447,9 @@ func (st *Stack) Counters() []nic.Counter {
 	add("link.tx_full_drops", l.TxFull.Load())
 	add("link.tx_errors", l.TxError.Load())
 	add("link.tx_waits", l.TxWaits.Load())
+	add("link.downs", st.linkDowns.Load())
+	add("link.ups", st.linkUps.Load())
+	add("dhcp.renewals", st.renewals.Load())
 	add("stack.dropped_packets", s.DroppedPackets.Value())
 	add("nic.tx_no_buffer_space", s.NICs.TxPacketsDroppedNoBufferSpace.Value())
 	add("ip.malformed", s.IP.MalformedPacketsReceived.Value())

@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -43,6 +45,25 @@ type pipeNIC struct {
 	// partial checksums as a device does; completed counts them.
 	txCsum    bool
 	completed int
+
+	// failPolls makes that many Polls fail (a broken device); resets
+	// counts Reset calls, which clear nothing else.
+	failPolls, resets int
+}
+
+func (p *pipeNIC) Reset() error {
+	p.mu.Lock()
+	p.resets++
+	p.mu.Unlock()
+	return nil
+}
+
+// breakDevice makes the next n Polls fail and interrupts.
+func (p *pipeNIC) breakDevice(n int) {
+	p.mu.Lock()
+	p.failPolls = n
+	p.mu.Unlock()
+	p.interrupt()
 }
 
 func newPipe(ring int) (*pipeNIC, *pipeNIC) {
@@ -125,6 +146,11 @@ func (p *pipeNIC) Reclaim() error {
 
 func (p *pipeNIC) Poll(budget int, deliver func(nic.Received)) (int, error) {
 	p.mu.Lock()
+	if p.failPolls > 0 {
+		p.failPolls--
+		p.mu.Unlock()
+		return 0, errors.New("pipe: broken")
+	}
 	n := min(budget, len(p.inbox))
 	in := p.inbox[:n]
 	p.inbox = p.inbox[n:]
@@ -461,5 +487,95 @@ func TestDualStackListen(t *testing.T) {
 		if err != nil || string(b) != "hi" {
 			t.Fatalf("from %v: %q %v", ip, b, err)
 		}
+	}
+}
+
+// TestDeviceFailure: a device that fails is reset and traffic goes on; one
+// that keeps failing stops the interface cleanly, and a reader blocked on
+// a connection gets an error instead of waiting forever.
+func TestDeviceFailure(t *testing.T) {
+	a, b := newPipe(64)
+	sa, err := Start(Config{NIC: a, Wait: a.wait, Static: netip.MustParsePrefix("10.9.0.1/24")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, err := Start(Config{NIC: b, Wait: b.wait, Static: netip.MustParsePrefix("10.9.0.2/24")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	l, err := sa.Socket(ctx, "tcp", syscall.AF_INET, syscall.SOCK_STREAM, &net.TCPAddr{Port: 80}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := l.(net.Listener)
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { io.Copy(c, c); c.Close() }()
+		}
+	}()
+	c, err := sb.Socket(ctx, "tcp", syscall.AF_INET, syscall.SOCK_STREAM, nil, &net.TCPAddr{IP: net.IPv4(10, 9, 0, 1), Port: 80})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := c.(net.Conn)
+	defer conn.Close()
+	echo := func(msg string) error {
+		conn.SetDeadline(time.Now().Add(20 * time.Second))
+		if _, err := conn.Write([]byte(msg)); err != nil {
+			return err
+		}
+		buf := make([]byte, len(msg))
+		if _, err := io.ReadFull(conn, buf); err != nil {
+			return err
+		}
+		if string(buf) != msg {
+			return fmt.Errorf("echo %q, want %q", buf, msg)
+		}
+		return nil
+	}
+	if err := echo("before"); err != nil {
+		t.Fatal(err)
+	}
+	a.breakDevice(1)
+	if err := echo("after a reset"); err != nil {
+		t.Fatalf("after one failure: %v", err)
+	}
+	a.mu.Lock()
+	resets := a.resets
+	a.mu.Unlock()
+	if resets != 1 || sa.Info().Err != nil {
+		t.Fatalf("after one failure: %d resets, error %v", resets, sa.Info().Err)
+	}
+
+	// The side that keeps failing stops, and its blocked reader returns.
+	read := make(chan error, 1)
+	go func() {
+		conn.SetDeadline(time.Time{})
+		_, err := conn.Read(make([]byte, 1))
+		read <- err
+	}()
+	b.breakDevice(maxResets + 1)
+	deadline := time.Now().Add(20 * time.Second)
+	for sb.Info().Err == nil && time.Now().Before(deadline) {
+		b.interrupt()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if sb.Info().Err == nil {
+		t.Fatal("a device failing again and again did not stop the interface")
+	}
+	select {
+	case err := <-read:
+		if err == nil {
+			t.Fatal("the blocked read returned data")
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("a reader stayed blocked after the interface stopped")
 	}
 }

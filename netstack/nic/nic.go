@@ -107,3 +107,17 @@ type Counter struct {
 type Counting interface {
 	Counters() []Counter
 }
+
+// Resetter is a device that can start afresh after an error stopped it
+// (frames in flight are lost).
+type Resetter interface {
+	Reset() error
+}
+
+// Linked is a device that reports its link.
+type Linked interface {
+	LinkUp() bool
+	// LinkChanged reports whether the link may have changed since the
+	// last call.
+	LinkChanged() bool
+}

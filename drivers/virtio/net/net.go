@@ -127,8 +127,8 @@ type Stats struct {
 	TxFull     atomic.Uint64
 	Interrupts atomic.Uint64
 	// Kicks counts notifications sent to the device, Polls the batches
-	// read from the receive queue.
-	Kicks, Polls atomic.Uint64
+	// read from the receive queue, Resets the restarts after errors.
+	Kicks, Polls, Resets atomic.Uint64
 }
 
 // Counters lists the device's counters (nic.Counting).
@@ -143,6 +143,7 @@ func (d *Device) Counters() []nic.Counter {
 		{"rx_bad_header", &s.RxBadHeader}, {"rx_bad_length", &s.RxBadLength},
 		{"tx_frames", &s.TxFrames}, {"tx_bytes", &s.TxBytes}, {"tx_drops", &s.TxDrops}, {"tx_errors", &s.TxErrors},
 		{"tx_full", &s.TxFull}, {"interrupts", &s.Interrupts}, {"kicks", &s.Kicks}, {"polls", &s.Polls},
+		{"resets", &s.Resets},
 	} {
 		cs = append(cs, nic.Counter{Name: c.name, Value: c.v.Load()})
 	}
@@ -151,8 +152,9 @@ func (d *Device) Counters() []nic.Counter {
 
 // Device is one virtio network device.
 type Device struct {
-	t   Transport
-	mac net.HardwareAddr
+	t      Transport
+	wanted uint64 // features asked for
+	mac    net.HardwareAddr
 	// features accepted by both sides
 	features uint64
 	maxFrame int // largest frame received or sent, Ethernet header included
@@ -170,6 +172,10 @@ type Device struct {
 
 	Stats Stats
 	err   atomic.Pointer[error] // first fatal device error
+
+	// Set by Interrupt on a configuration change (5.1.4: link status;
+	// 2.1.2: DEVICE_NEEDS_RESET), for Poll and LinkChanged.
+	configChanged, linkChanged, needsReset atomic.Bool
 }
 
 // bigBufs holds transmit buffers for segmentation-offload frames.
@@ -192,40 +198,59 @@ func New(t Transport, opts Options) (*Device, error) {
 	if opts.EventIdx {
 		wanted |= FeatEventIdx
 	}
-	features, err := t.Negotiate(wanted)
-	if err != nil {
+	d := &Device{t: t, wanted: wanted}
+	if err := d.start(); err != nil {
 		return nil, err
+	}
+	return d, nil
+}
+
+// start runs the initialisation (3.1.1) from the reset on: the feature
+// handshake, the queues in fresh memory, every receive buffer posted,
+// DRIVER_OK. Reset runs it again, and must end with the same features.
+func (d *Device) start() error {
+	t := d.t
+	features, err := t.Negotiate(d.wanted)
+	if err != nil {
+		return err
 	}
 	if features&FeatMAC == 0 {
 		t.Fail()
-		return nil, fmt.Errorf("virtionet: %v has no MAC address (VIRTIO_NET_F_MAC)", t)
+		return fmt.Errorf("virtionet: %v has no MAC address (VIRTIO_NET_F_MAC)", t)
 	}
 	features = consistent(features)
-	d := &Device{t: t, features: features, maxFrame: MaxFrame}
+	if d.mac != nil && features != d.features {
+		t.Fail()
+		return fmt.Errorf("virtionet: %v offers other features after a reset (%#x, was %#x)", t, features, d.features)
+	}
+	d.features, d.maxFrame = features, MaxFrame
 	if d.features&(FeatHostTSO4|FeatHostTSO6|FeatGuestTSO4|FeatGuestTSO6) != 0 {
 		d.maxFrame = MaxGSOFrame
 	}
-	d.mac = make(net.HardwareAddr, 6)
-	for i := range d.mac {
-		d.mac[i] = byte(t.Config(cfgMAC+uintptr(i), 1))
+	if d.mac == nil {
+		d.mac = make(net.HardwareAddr, 6)
+		for i := range d.mac {
+			d.mac[i] = byte(t.Config(cfgMAC+uintptr(i), 1))
+		}
 	}
 	if err := d.setupQueue(rxQueue, &d.rx, &d.rxMem); err != nil {
 		t.Fail()
-		return nil, err
+		return err
 	}
 	if err := d.setupQueue(txQueue, &d.tx, &d.txMem); err != nil {
 		t.Fail()
-		return nil, err
+		return err
 	}
 	d.rxViews = make([]*buffer.View, d.rx.Size())
 	d.txBufs = make([][]byte, d.tx.Size())
 	for range d.rx.Size() {
 		if err := d.postRX(); err != nil {
 			t.Fail()
-			return nil, err
+			return err
 		}
 	}
 	d.rx.Publish()
+	d.txFree = d.txFree[:0]
 	for range d.tx.Size() {
 		d.txFree = append(d.txFree, make([]byte, bufSize))
 	}
@@ -234,7 +259,39 @@ func New(t Transport, opts Options) (*Device, error) {
 	d.tx.SetInterrupts(false)
 	t.Start()
 	t.Notify(rxQueue)
-	return d, nil
+	return nil
+}
+
+// Reset starts the device afresh after an error that stopped the driver
+// (a broken ring, or the device's DEVICE_NEEDS_RESET): the frames in
+// flight both ways are lost, everything else carries on. It fails if the
+// device does not come back as it was.
+func (d *Device) Reset() error {
+	d.rxMu.Lock()
+	defer d.rxMu.Unlock()
+	d.txMu.Lock()
+	defer d.txMu.Unlock()
+	// The device owns the old queues until the reset that start begins
+	// with; only then may their buffers go.
+	oldViews, oldBufs := d.rxViews, d.txBufs
+	if err := d.start(); err != nil {
+		d.err.Store(&err)
+		return err
+	}
+	for _, v := range oldViews {
+		if v != nil {
+			v.Release()
+		}
+	}
+	for _, b := range oldBufs {
+		if b != nil && len(b) != bufSize {
+			bigBufs.Put(&b)
+		}
+	}
+	d.Stats.Resets.Add(1)
+	d.err.Store(nil)
+	d.needsReset.Store(false)
+	return nil
 }
 
 // consistent drops accepted features whose prerequisites were not
@@ -339,12 +396,38 @@ func (d *Device) LinkUp() bool {
 // had anything to say. Called in the interrupt handler: no allocation,
 // no lock.
 func (d *Device) Interrupt() bool {
-	if d.t.AckInterrupt() == 0 {
+	isr := d.t.AckInterrupt()
+	if isr == 0 {
 		return false
+	}
+	if isr&virtio.InterruptConfigChange != 0 {
+		d.configChanged.Store(true)
 	}
 	d.Stats.Interrupts.Add(1)
 	return true
 }
+
+// configChange looks at the device after a configuration change
+// interrupt: a device that needs a reset, or a link that changed.
+func (d *Device) configChange() {
+	if !d.configChanged.Swap(false) {
+		return
+	}
+	if d.t.Broken() {
+		d.needsReset.Store(true)
+	}
+	d.linkChanged.Store(true)
+}
+
+// LinkChanged reports whether the link may have changed since the last
+// call (a configuration change interrupt came).
+func (d *Device) LinkChanged() bool {
+	d.configChange()
+	return d.linkChanged.Swap(false)
+}
+
+// errNeedsReset is the error of a device that set DEVICE_NEEDS_RESET.
+var errNeedsReset = errors.New("virtionet: the device needs a reset (DEVICE_NEEDS_RESET)")
 
 // Err is the device error that stopped the driver, if any.
 func (d *Device) Err() error {
@@ -370,6 +453,10 @@ func (d *Device) Poll(budget int, deliver func(nic.Received)) (int, error) {
 	defer d.rxMu.Unlock()
 	if err := d.Err(); err != nil {
 		return 0, err
+	}
+	d.configChange()
+	if d.needsReset.Load() {
+		return 0, d.fail(errNeedsReset)
 	}
 	d.Stats.Polls.Add(1)
 	d.rx.SetInterrupts(false)

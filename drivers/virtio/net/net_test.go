@@ -504,3 +504,74 @@ func FuzzReceiveHeader(f *testing.F) {
 		}
 	})
 }
+
+// TestReset: after the ring breaks, or the device asks for a reset,
+// Reset brings the device back with fresh rings, the same features, and
+// traffic flows again.
+func TestReset(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		break_ func(nd *netDevice)
+	}{
+		{"index jump", func(nd *netDevice) { nd.rx.Publish(300) }},
+		{"needs reset", func(nd *netDevice) {
+			nd.tr.NeedsReset = true
+			nd.tr.ISR.Store(virtio.InterruptConfigChange)
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d, nd := newDevice(t, FeatMAC|FeatEventIdx|FeatMrgRxbuf, Options{Offloads: true, EventIdx: true})
+			features := d.Features()
+			c.break_(nd)
+			d.Interrupt()
+			if _, err := d.Poll(10, func(nic.Received) {}); err == nil {
+				t.Fatal("Poll on a broken device did not fail")
+			}
+			if _, err := d.Transmit([]nic.Frame{{Parts: [][]byte{ethFrame(60, 1)}}}); err == nil {
+				t.Fatal("Transmit on a broken device did not fail")
+			}
+			if err := d.Reset(); err != nil {
+				t.Fatal(err)
+			}
+			if d.Err() != nil || d.Features() != features || d.Stats.Resets.Load() != 1 || !nd.tr.Started {
+				t.Fatalf("after Reset: err %v, features %#x (was %#x), resets %d, started %v", d.Err(), d.Features(), features, d.Stats.Resets.Load(), nd.tr.Started)
+			}
+			nd.rx = virtiotest.NewRing(nd.tr.Queues[rxQueue])
+			nd.tx = virtiotest.NewRing(nd.tr.Queues[txQueue])
+			nd.rx.EventIdx, nd.tx.EventIdx = true, true
+			nd.receive(t, [HeaderLen]byte{10: 1}, ethFrame(70, 2))
+			if got := poll(t, d); len(got) != 1 || got[0].Frame.Size() != 70 {
+				t.Fatalf("after Reset: received %d frames", len(got))
+			}
+			if n, err := d.Transmit([]nic.Frame{{Parts: [][]byte{ethFrame(60, 3)}}}); n != 1 || err != nil {
+				t.Fatalf("after Reset: Transmit = %d, %v", n, err)
+			}
+			if _, f := nd.sent(t); len(f) != 60 {
+				t.Fatalf("after Reset: sent a %d-byte frame", len(f))
+			}
+		})
+	}
+	// A device that comes back with other features is refused.
+	d, nd := newDevice(t, FeatMAC|FeatEventIdx, Options{EventIdx: true})
+	nd.tr.Offered &^= FeatEventIdx
+	if err := d.Reset(); err == nil || d.Err() == nil {
+		t.Fatalf("a device with other features after a reset: %v", err)
+	}
+}
+
+// TestLinkChanged: a configuration change interrupt makes LinkChanged
+// report once, and LinkUp follows the status field.
+func TestLinkChanged(t *testing.T) {
+	d, nd := newDevice(t, FeatMAC|FeatStatus, Options{})
+	if d.LinkChanged() || !d.LinkUp() {
+		t.Fatal("link changed or down at the start")
+	}
+	nd.tr.ConfigSpace[cfgStatus] = 0
+	nd.tr.ISR.Store(virtio.InterruptConfigChange)
+	if !d.Interrupt() {
+		t.Fatal("a configuration change interrupt was not taken")
+	}
+	if !d.LinkChanged() || d.LinkUp() || d.LinkChanged() {
+		t.Fatal("link down not reported once")
+	}
+}

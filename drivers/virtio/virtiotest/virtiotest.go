@@ -54,6 +54,9 @@ func (t *Transport) Negotiate(wanted uint64) (uint64, error) {
 		t.Failed = true
 		return 0, errors.New("virtiotest: device refused the features")
 	}
+	// Negotiate begins with a reset: the device forgets its queues.
+	t.Queues = map[int]*virtio.Queue{}
+	t.Started, t.NeedsReset = false, false
 	t.Accepted = t.Offered & (wanted | virtio.FeatureVersion1)
 	return t.Accepted, nil
 }
