@@ -579,3 +579,28 @@ func TestDeviceFailure(t *testing.T) {
 		t.Fatal("a reader stayed blocked after the interface stopped")
 	}
 }
+
+// stuckNIC takes nothing: its ring is full and never drains.
+type stuckNIC struct{ pipeNIC }
+
+func (s *stuckNIC) Transmit([]nic.Frame) (int, error) { return 0, nil }
+
+// TestSendOnAStuckNIC: a sender facing a NIC that never makes room waits
+// a bounded time, then the packets are dropped with ErrNoBufferSpace and
+// counted, as gVisor expects of a full link.
+func TestSendOnAStuckNIC(t *testing.T) {
+	n := &stuckNIC{pipeNIC{mac: net.HardwareAddr{2, 0, 0, 0, 0, 3}}}
+	l := newLink(n, linkOptions{batch: true})
+	l.txWait = 50 * time.Millisecond
+	start := time.Now()
+	sent, err := l.send([]nic.Frame{{Parts: [][]byte{make([]byte, 60)}}, {Parts: [][]byte{make([]byte, 60)}}})
+	if _, ok := err.(*tcpip.ErrNoBufferSpace); sent != 0 || !ok {
+		t.Fatalf("send on a stuck NIC = %d, %v; want 0, ErrNoBufferSpace", sent, err)
+	}
+	if d := time.Since(start); d < l.txWait || d > 5*time.Second {
+		t.Errorf("gave up after %v, want about %v", d, l.txWait)
+	}
+	if l.stats.TxFull.Load() != 2 || l.stats.TxWaits.Load() != 1 {
+		t.Errorf("TxFull %d, TxWaits %d; want 2 and 1", l.stats.TxFull.Load(), l.stats.TxWaits.Load())
+	}
+}
