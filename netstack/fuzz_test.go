@@ -1,9 +1,7 @@
 package netstack
 
 import (
-	"context"
 	"encoding/binary"
-	"io"
 	"net"
 	"net/netip"
 	"sync"
@@ -32,35 +30,8 @@ func fuzzTarget(t *testing.T) (*Stack, *pipeNIC) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx := context.Background()
-		l, err := st.Socket(ctx, "tcp", syscall.AF_INET, syscall.SOCK_STREAM, &net.TCPAddr{Port: 7}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		go func() {
-			for {
-				c, err := l.(net.Listener).Accept()
-				if err != nil {
-					return
-				}
-				go func() { io.Copy(c, c); c.Close() }()
-			}
-		}()
-		u, err := st.Socket(ctx, "udp", syscall.AF_INET, syscall.SOCK_DGRAM, &net.UDPAddr{Port: 7}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		go func() {
-			pc := u.(net.PacketConn)
-			buf := make([]byte, 65536)
-			for {
-				n, from, err := pc.ReadFrom(buf)
-				if err != nil {
-					return
-				}
-				pc.WriteTo(buf[:n], from)
-			}
-		}()
+		echoTCP(t, st, syscall.AF_INET, 7)
+		echoUDP(t, st, 7)
 		fuzzStack, fuzzNIC = st, a
 	})
 	return fuzzStack, fuzzNIC

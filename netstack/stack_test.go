@@ -185,15 +185,15 @@ func startPairNICs(t *testing.T, ring int) (*Stack, *Stack, *pipeNIC, *pipeNIC) 
 	return sa, sb, a, b
 }
 
-func TestTCPThroughSocket(t *testing.T) {
-	sa, sb, na, nb := startPairNICs(t, 4)
-	ctx := context.Background()
-	l, err := sa.Socket(ctx, "tcp", syscall.AF_INET6, syscall.SOCK_STREAM, &net.TCPAddr{Port: 80}, nil)
+// echoTCP serves a TCP echo on st's port (family: the listen's), for as
+// long as the test process runs (the fuzz target shares one stack).
+func echoTCP(t *testing.T, st *Stack, family, port int) net.Listener {
+	t.Helper()
+	l, err := st.Socket(context.Background(), "tcp", family, syscall.SOCK_STREAM, &net.TCPAddr{Port: port}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ln := l.(net.Listener)
-	defer ln.Close()
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -203,12 +203,55 @@ func TestTCPThroughSocket(t *testing.T) {
 			go func() { io.Copy(c, c); c.Close() }()
 		}
 	}()
-	c, err := sb.Socket(ctx, "tcp", syscall.AF_INET, syscall.SOCK_STREAM, nil, &net.TCPAddr{IP: net.IPv4(10, 9, 0, 1), Port: 80})
+	return ln
+}
+
+// echoUDP serves a UDP echo on st's port.
+func echoUDP(t *testing.T, st *Stack, port int) {
+	t.Helper()
+	p, err := st.Socket(context.Background(), "udp", syscall.AF_INET, syscall.SOCK_DGRAM, &net.UDPAddr{Port: port}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	pc := p.(net.PacketConn)
+	go func() {
+		buf := make([]byte, 65536)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			pc.WriteTo(buf[:n], from)
+		}
+	}()
+}
+
+// dial connects from st to ip:port (tcp or udp) within 20 s.
+func dial(t *testing.T, st *Stack, network string, ip net.IP, port int) net.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	family, sotype := syscall.AF_INET, syscall.SOCK_STREAM
+	if ip.To4() == nil {
+		family = syscall.AF_INET6
+	}
+	var addr net.Addr = &net.TCPAddr{IP: ip, Port: port}
+	if network == "udp" {
+		sotype, addr = syscall.SOCK_DGRAM, &net.UDPAddr{IP: ip, Port: port}
+	}
+	c, err := st.Socket(ctx, network, family, sotype, nil, addr)
+	if err != nil {
+		t.Fatalf("dial %s %v:%d: %v", network, ip, port, err)
+	}
 	conn := c.(net.Conn)
-	defer conn.Close()
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+func TestTCPThroughSocket(t *testing.T) {
+	sa, sb, na, nb := startPairNICs(t, 4)
+	echoTCP(t, sa, syscall.AF_INET6, 80)
+	conn := dial(t, sb, "tcp", net.IPv4(10, 9, 0, 1), 80)
 	want := make([]byte, 1<<20)
 	rand.Read(want)
 	go conn.Write(want)
@@ -236,29 +279,8 @@ func TestTCPThroughSocket(t *testing.T) {
 
 func TestUDPThroughSocket(t *testing.T) {
 	sa, sb := startPair(t, 64)
-	ctx := context.Background()
-	p, err := sa.Socket(ctx, "udp", syscall.AF_INET, syscall.SOCK_DGRAM, &net.UDPAddr{Port: 7}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc := p.(net.PacketConn)
-	defer pc.Close()
-	go func() {
-		buf := make([]byte, 2048)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			pc.WriteTo(buf[:n], from)
-		}
-	}()
-	c, err := sb.Socket(ctx, "udp", syscall.AF_INET, syscall.SOCK_DGRAM, nil, &net.UDPAddr{IP: net.IPv4(10, 9, 0, 1), Port: 7})
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn := c.(net.Conn)
-	defer conn.Close()
+	echoUDP(t, sa, 7)
+	conn := dial(t, sb, "udp", net.IPv4(10, 9, 0, 1), 7)
 	for i := range 20 {
 		msg := []byte{byte(i), 'x', 'y'}
 		conn.Write(msg)
@@ -365,28 +387,9 @@ func TestTXChecksumOffload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	l, err := sa.Socket(ctx, "tcp", syscall.AF_INET, syscall.SOCK_STREAM, &net.TCPAddr{Port: 80}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln := l.(net.Listener)
-	defer ln.Close()
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		io.Copy(c, c)
-		c.Close()
-	}()
-	c, err := sb.Socket(ctx, "tcp", syscall.AF_INET, syscall.SOCK_STREAM, nil, &net.TCPAddr{IP: net.IPv4(10, 9, 0, 1), Port: 80})
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn := c.(net.Conn)
-	defer conn.Close()
+	echoTCP(t, sa, syscall.AF_INET, 80)
+	echoUDP(t, sa, 7)
+	conn := dial(t, sb, "tcp", net.IPv4(10, 9, 0, 1), 80)
 	want := make([]byte, 256<<10)
 	rand.Read(want)
 	go conn.Write(want)
@@ -399,28 +402,7 @@ func TestTXChecksumOffload(t *testing.T) {
 		t.Fatal("echoed data differs")
 	}
 
-	p, err := sa.Socket(ctx, "udp", syscall.AF_INET, syscall.SOCK_DGRAM, &net.UDPAddr{Port: 7}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc := p.(net.PacketConn)
-	defer pc.Close()
-	go func() {
-		buf := make([]byte, 2048)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			pc.WriteTo(buf[:n], from)
-		}
-	}()
-	u, err := sb.Socket(ctx, "udp", syscall.AF_INET, syscall.SOCK_DGRAM, nil, &net.UDPAddr{IP: net.IPv4(10, 9, 0, 1), Port: 7})
-	if err != nil {
-		t.Fatal(err)
-	}
-	uc := u.(net.Conn)
-	defer uc.Close()
+	uc := dial(t, sb, "udp", net.IPv4(10, 9, 0, 1), 7)
 	uc.Write([]byte("offloaded"))
 	buf := make([]byte, 64)
 	uc.SetReadDeadline(time.Now().Add(10 * time.Second))
@@ -503,29 +485,8 @@ func TestDeviceFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	l, err := sa.Socket(ctx, "tcp", syscall.AF_INET, syscall.SOCK_STREAM, &net.TCPAddr{Port: 80}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln := l.(net.Listener)
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { io.Copy(c, c); c.Close() }()
-		}
-	}()
-	c, err := sb.Socket(ctx, "tcp", syscall.AF_INET, syscall.SOCK_STREAM, nil, &net.TCPAddr{IP: net.IPv4(10, 9, 0, 1), Port: 80})
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn := c.(net.Conn)
-	defer conn.Close()
+	echoTCP(t, sa, syscall.AF_INET, 80)
+	conn := dial(t, sb, "tcp", net.IPv4(10, 9, 0, 1), 80)
 	echo := func(msg string) error {
 		conn.SetDeadline(time.Now().Add(20 * time.Second))
 		if _, err := conn.Write([]byte(msg)); err != nil {

@@ -5,11 +5,8 @@ package test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -191,68 +188,6 @@ func TestTapOffloads(t *testing.T) {
 			}
 		})
 	}
-}
-
-// download fetches size bytes of the pattern and checks every byte and
-// the SHA-256.
-func download(t *testing.T, c *http.Client, base string, size int64) {
-	t.Helper()
-	start := time.Now()
-	resp, err := c.Get(fmt.Sprintf("%s/bytes?n=%d", base, size))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	h, want := sha256.New(), sha256.New()
-	buf := make([]byte, 1<<20)
-	var off int64
-	for {
-		n, err := resp.Body.Read(buf)
-		if n > 0 {
-			if !isPattern(buf[:n], off, n) {
-				t.Fatalf("download: wrong bytes at offset %d", off)
-			}
-			h.Write(buf[:n])
-			off += int64(n)
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatalf("download at %d: %v", off, err)
-		}
-	}
-	for i := int64(0); i < size; i += int64(len(buf)) {
-		for j := range buf {
-			buf[j] = pattern(i + int64(j))
-		}
-		want.Write(buf[:min(int64(len(buf)), size-i)])
-	}
-	if off != size || !bytes.Equal(h.Sum(nil), want.Sum(nil)) {
-		t.Fatalf("download: %d bytes, SHA-256 mismatch", off)
-	}
-	t.Logf("download: %d MiB in %v", size>>20, time.Since(start).Round(time.Millisecond))
-}
-
-// upload posts size bytes and compares the guest's SHA-256.
-func upload(t *testing.T, c *http.Client, base string, size int64) {
-	t.Helper()
-	up := make([]byte, size)
-	for i := range up {
-		up[i] = byte(i*131 + i>>11)
-	}
-	sum := sha256.Sum256(up)
-	start := time.Now()
-	resp, err := c.Post(base+"/sha256", "application/octet-stream", bytes.NewReader(up))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if got, want := strings.TrimSpace(string(b)), fmt.Sprintf("%d %s", size, hex.EncodeToString(sum[:])); got != want {
-		t.Fatalf("upload: guest says %q, want %q", got, want)
-	}
-	t.Logf("upload: %d MiB in %v", size>>20, time.Since(start).Round(time.Millisecond))
 }
 
 // udpEcho sends datagrams of several sizes, fragmented ones included,
