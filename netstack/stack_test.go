@@ -172,8 +172,11 @@ func startPair(t *testing.T, ring int) (*Stack, *Stack) {
 	return sa, sb
 }
 
-func startPairNICs(t *testing.T, ring int) (*Stack, *Stack, *pipeNIC, *pipeNIC) {
+func startPairNICs(t *testing.T, ring int, setup ...func(a, b *pipeNIC)) (*Stack, *Stack, *pipeNIC, *pipeNIC) {
 	a, b := newPipe(ring)
+	for _, f := range setup {
+		f(a, b)
+	}
 	sa, err := Start(Config{NIC: a, Wait: a.wait, Static: netip.MustParsePrefix("10.9.0.1/24")})
 	if err != nil {
 		t.Fatal(err)
@@ -377,16 +380,7 @@ func TestICMPEcho(t *testing.T) {
 // with the pseudo-header sum; the other stack, which checks every
 // checksum, must accept what arrives, both ways and for both protocols.
 func TestTXChecksumOffload(t *testing.T) {
-	a, b := newPipe(64)
-	a.txCsum = true
-	sa, err := Start(Config{NIC: a, Wait: a.wait, Static: netip.MustParsePrefix("10.9.0.1/24")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sb, err := Start(Config{NIC: b, Wait: b.wait, Static: netip.MustParsePrefix("10.9.0.2/24")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sa, sb, a, _ := startPairNICs(t, 64, func(a, _ *pipeNIC) { a.txCsum = true })
 	echoTCP(t, sa, syscall.AF_INET, 80)
 	echoUDP(t, sa, 7)
 	conn := dial(t, sb, "tcp", net.IPv4(10, 9, 0, 1), 80)
@@ -476,15 +470,7 @@ func TestDualStackListen(t *testing.T) {
 // that keeps failing stops the interface cleanly, and a reader blocked on
 // a connection gets an error instead of waiting forever.
 func TestDeviceFailure(t *testing.T) {
-	a, b := newPipe(64)
-	sa, err := Start(Config{NIC: a, Wait: a.wait, Static: netip.MustParsePrefix("10.9.0.1/24")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sb, err := Start(Config{NIC: b, Wait: b.wait, Static: netip.MustParsePrefix("10.9.0.2/24")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sa, sb, a, b := startPairNICs(t, 64)
 	echoTCP(t, sa, syscall.AF_INET, 80)
 	conn := dial(t, sb, "tcp", net.IPv4(10, 9, 0, 1), 80)
 	echo := func(msg string) error {

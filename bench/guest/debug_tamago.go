@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/yolkos/yolk/board/qemu-virt/network"
+	virtionet "github.com/yolkos/yolk/drivers/virtio/net"
 	"github.com/yolkos/yolk/sched/cpuprof"
 )
 
@@ -25,15 +26,18 @@ func serveProfile(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// serveNetInfo reports the network device's counters.
+// serveNetInfo reports the interface's counters (device, link layer,
+// stack) and the virtio features negotiated.
 func serveNetInfo(w http.ResponseWriter, r *http.Request) {
-	d := network.Device
-	if d == nil {
+	d, st := network.Device, network.Stack
+	if d == nil || st == nil {
 		http.Error(w, "no network device", http.StatusNotFound)
 		return
 	}
-	s := &d.Stats
-	fmt.Fprintf(w, "rx frames=%d bytes=%d drops=%d errors=%d\ntx frames=%d bytes=%d drops=%d errors=%d\ninterrupts=%d\n",
-		s.RxFrames.Load(), s.RxBytes.Load(), s.RxDrops.Load(), s.RxErrors.Load(),
-		s.TxFrames.Load(), s.TxBytes.Load(), s.TxDrops.Load(), s.TxErrors.Load(), s.Interrupts.Load())
+	fmt.Fprintf(w, "features %v\n", virtionet.FeatureNames(d.Features()))
+	for _, c := range st.Counters() {
+		if c.Value != 0 {
+			fmt.Fprintf(w, "%s %d\n", c.Name, c.Value)
+		}
+	}
 }
