@@ -49,6 +49,10 @@ type pipeNIC struct {
 	// failPolls makes that many Polls fail (a broken device); resets
 	// counts Reset calls, which clear nothing else.
 	failPolls, resets int
+
+	// vouch marks received frames ChecksumOK, as a device with receive
+	// checksum offload does for the frames it checked.
+	vouch bool
 }
 
 func (p *pipeNIC) Reset() error {
@@ -156,7 +160,7 @@ func (p *pipeNIC) Poll(budget int, deliver func(nic.Received)) (int, error) {
 	p.inbox = p.inbox[n:]
 	p.mu.Unlock()
 	for _, f := range in {
-		deliver(nic.Received{Frame: buffer.MakeWithData(f)})
+		deliver(nic.Received{Frame: buffer.MakeWithData(f), ChecksumOK: p.vouch})
 	}
 	return n, nil
 }
@@ -549,5 +553,61 @@ func TestSendOnAStuckNIC(t *testing.T) {
 	}
 	if l.stats.TxFull.Load() != 2 || l.stats.TxWaits.Load() != 1 {
 		t.Errorf("TxFull %d, TxWaits %d; want 2 and 1", l.stats.TxFull.Load(), l.stats.TxWaits.Load())
+	}
+}
+
+// TestReceiveChecksums: every received packet's checksums are checked
+// once, by whoever can: the stack checks a corrupt TCP checksum a device
+// did not vouch for, and the link checks the IPv4 header checksum, which
+// no device vouches for, of a packet whose TCP checksum a device did.
+func TestReceiveChecksums(t *testing.T) {
+	for _, vouch := range []bool{false, true} {
+		st, n := func() (*Stack, *pipeNIC) {
+			a, _ := newPipe(64)
+			a.vouch = vouch
+			st, err := Start(Config{NIC: a, Wait: a.wait, Static: netip.MustParsePrefix("10.9.0.1/24")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st, a
+		}()
+		echoTCP(t, st, syscall.AF_INET, 7)
+		mac := net.HardwareAddr{2, 0, 0, 0, 0, 1}
+		badTCP := ipv4TCP(header.TCPFlagSyn, nil)
+		badTCP[header.IPv4MinimumSize+16] ^= 0xff // TCP checksum
+		badIP := ipv4TCP(header.TCPFlagSyn, nil)
+		badIP[10] ^= 0xff // IPv4 header checksum
+		n.mu.Lock()
+		n.inbox = append(n.inbox, frame(mac, 0x0800, badTCP), frame(mac, 0x0800, badIP))
+		n.mu.Unlock()
+		n.interrupt()
+		counters := func() map[string]uint64 {
+			m := map[string]uint64{}
+			for _, c := range st.Counters() {
+				m[c.Name] = c.Value
+			}
+			return m
+		}
+		want := map[string]uint64{"tcp.checksum_errors": 1, "ip.malformed": 1}
+		if vouch {
+			// The device vouched for the TCP checksum: not checked; the
+			// IPv4 header is, by the link.
+			want = map[string]uint64{"tcp.checksum_errors": 0, "link.rx_bad_ipv4_checksum": 1}
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			c := counters()
+			ok := true
+			for k, v := range want {
+				ok = ok && c[k] == v
+			}
+			if ok && c["tcp.resets_sent"] == 0 && (vouch || c["link.rx_bad_ipv4_checksum"] == 0) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("vouched %v: counters %v, want %v and no reset sent", vouch, c, want)
+			}
+			time.Sleep(time.Millisecond)
+		}
 	}
 }
