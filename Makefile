@@ -79,9 +79,10 @@ QEMU_PKGS ?= $(sort $(dir $(shell find . -name qemu_test.go -not -path "./build/
 SMP_PKGS  ?= ./sched/ ./kernel/gic/
 
 # Benchmarks: one program on yolk and on a Linux arm64 guest, same QEMU
-# command line, side by side (QUICK=1: a few seconds per row).
+# command line, side by side (QUICK=1: a few seconds per row; RT=1: at
+# real-time priority, isolated from other processes' load; needs root).
 bench: toolchain
-	go run ./bench/harness $(if $(QUICK),-quick) $(if $(STRICT),-strict)
+	go run ./bench/harness $(if $(QUICK),-quick) $(if $(STRICT),-strict) $(if $(RT),-rt)
 
 # The Raspberry Pi 4 board: make rpi4, rpi4-firmware, flash, test-rpi4, qemu-rpi4.
 include rpi4.mk
