@@ -1,6 +1,7 @@
 package netstack
 
 import (
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -152,13 +153,27 @@ func (l *link) IsAttached() bool { return l.dispatcher.Load() != nil }
 // has no room the sender reclaims and waits, up to txWait, then drops
 // what is left (the stack counts ErrNoBufferSpace; TCP retransmits).
 func (l *link) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
-	var frames [16]nic.Frame
-	batch := frames[:0]
+	s := scratches.Get().(*txScratch)
+	s.frames, s.parts = s.frames[:0], s.parts[:0]
 	for _, pkt := range pkts.AsSlice() {
-		batch = append(batch, l.frame(pkt))
+		f, parts := l.frame(pkt, s.parts)
+		s.frames, s.parts = append(s.frames, f), parts
 	}
-	return l.send(batch)
+	n, err := l.send(s.frames)
+	clear(s.parts) // no references to the packets' memory stay behind
+	scratches.Put(s)
+	return n, err
 }
+
+// txScratch holds the descriptions of the frames of one WritePackets call
+// (the NIC copies the frames before Transmit returns): pooled, because a
+// sender writes one packet after the other.
+type txScratch struct {
+	frames []nic.Frame
+	parts  [][]byte
+}
+
+var scratches = sync.Pool{New: func() any { return new(txScratch) }}
 
 // send transmits frames, waiting for room as WritePackets says, and gets
 // them flushed. Each flush is a notification of the device, which under
@@ -169,11 +184,19 @@ func (l *link) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
 // flushes everything sent meanwhile, as soon as the sender yields.
 func (l *link) send(frames []nic.Frame) (int, tcpip.Error) {
 	n, err := l.transmit(frames)
-	switch {
-	case n == 0:
-	case !l.batch || l.unflushed.Add(int32(n)) >= flushAt:
+	if n == 0 {
+		return n, err
+	}
+	if !l.batch {
 		l.flush()
-	default:
+		return n, err
+	}
+	// The first frame since the last flush wakes the receive goroutine;
+	// later ones find it woken.
+	switch waiting := l.unflushed.Add(int32(n)); {
+	case waiting >= flushAt:
+		l.flush()
+	case waiting == int32(n):
 		select {
 		case l.flushReq <- struct{}{}:
 		default:
@@ -232,8 +255,24 @@ func (l *link) transmit(frames []nic.Frame) (int, tcpip.Error) {
 // to the link (or, for a segmentation request, put the pseudo-header sum
 // in place already), and the NIC completes them from the pseudo-header
 // sum the link puts in the checksum field.
-func (l *link) frame(pkt *stack.PacketBuffer) nic.Frame {
-	f := nic.Frame{Parts: pkt.AsSlices()}
+func (l *link) frame(pkt *stack.PacketBuffer, scratch [][]byte) (nic.Frame, [][]byte) {
+	start := len(scratch)
+	vl, off := pkt.AsViewList()
+	for v := vl.Front(); v != nil; v = v.Next() {
+		b := v.AsSlice()
+		if off >= len(b) {
+			off -= len(b)
+			continue
+		}
+		scratch = append(scratch, b[off:])
+		off = 0
+	}
+	f := nic.Frame{Parts: scratch[start:len(scratch):len(scratch)]}
+	return l.offloads(pkt, f), scratch
+}
+
+// offloads adds to f the offloads pkt asks for.
+func (l *link) offloads(pkt *stack.PacketBuffer, f nic.Frame) nic.Frame {
 	if !l.off.TXChecksum {
 		return f
 	}
