@@ -25,10 +25,13 @@ type link struct {
 
 	dispatcher atomic.Pointer[stack.NetworkDispatcher] // set by Attach
 
-	// Receiving: only the receive goroutine touches gro and check.
+	// Receiving: only the receive goroutine touches thin, gro, check and
+	// rxOut.
+	thin        *thinner // nil: no ACK thinning
 	gro         gro.GRO
 	check       checker
 	rxValidated atomic.Bool
+	rxOut       []*stack.PacketBuffer
 	// tap, when set, sees received frames first and keeps those it
 	// returns true for (DHCP replies, before the stack has an address).
 	tap atomic.Pointer[func(frame []byte) bool]
@@ -52,6 +55,9 @@ type LinkStats struct {
 	// than an Ethernet header; RxChecksum: a bad IPv4 header checksum on
 	// a packet whose transport checksum the NIC vouched for.
 	RxNoStack, RxRunt, RxChecksum atomic.Uint64
+	// RxThinned: pure ACKs dropped as superseded by a later one of the
+	// same batch (ackthin.go).
+	RxThinned atomic.Uint64
 	// TxFull: packets dropped after waiting txWait for room in the NIC;
 	// TxError: packets the NIC refused; TxWaits: times a sender found
 	// the NIC full and waited.
@@ -61,7 +67,8 @@ type LinkStats struct {
 // linkOptions are the link's switchable mechanisms.
 type linkOptions struct {
 	gro   bool // coalesce received TCP segments (gVisor's GRO)
-	batch bool // one NIC notification for the frames sent until the sender yields
+	thin  bool // drop pure ACKs superseded within a receive batch
+	batch bool // one NIC notification for the frames sent until the sender yields, and gVisor's GSO
 }
 
 // flushAt is how many frames may wait for a deferred flush before the
@@ -83,10 +90,19 @@ func newLink(n nic.Device, opts linkOptions) *link {
 	if l.off.TXChecksum {
 		l.caps |= stack.CapabilityTXChecksumOffload
 	}
-	if l.off.TSO4 || l.off.TSO6 {
+	switch {
+	case l.off.TSO4 || l.off.TSO6:
 		l.gso = stack.HostGSOSupported
+	case opts.batch:
+		// TCP builds segments of up to 64 KiB and cuts them into
+		// packets itself (tcp/connect.go, sendTCPBatch): its
+		// per-segment work is done once per 64 KiB.
+		l.gso = stack.GVisorGSOSupported
 	}
 	l.check.l = l
+	if opts.thin {
+		l.thin = &thinner{thinned: &l.stats.RxThinned}
+	}
 	l.gro.Init(opts.gro)
 	l.gro.Dispatcher = &l.check
 	return l
@@ -119,10 +135,13 @@ func (l *link) SetOnCloseAction(func())                 {}
 func (l *link) SupportedGSO() stack.SupportedGSO        { return l.gso }
 
 func (l *link) GSOMaxSize() uint32 {
-	if l.gso == stack.GSONotSupported {
-		return 0
+	switch l.gso {
+	case stack.HostGSOSupported:
+		return gsoMaxSize
+	case stack.GVisorGSOSupported:
+		return stack.GVisorGSOMaxSize
 	}
-	return gsoMaxSize
+	return 0
 }
 
 func (l *link) AddHeader(pkt *stack.PacketBuffer) {
@@ -373,7 +392,31 @@ func (l *link) deliver(r nic.Received) {
 	}
 	pkt.NetworkProtocolNumber = eth.Type()
 	pkt.RXChecksumValidated = r.ChecksumOK
-	l.gro.Enqueue(pkt)
+	if l.thin == nil {
+		l.gro.Enqueue(pkt)
+		return
+	}
+	l.rxOut = l.thin.take(pkt, l.rxOut[:0])
+	l.enqueue()
+}
+
+// enqueue hands the packets in rxOut to GRO.
+func (l *link) enqueue() {
+	for i, p := range l.rxOut {
+		l.gro.Enqueue(p)
+		p.DecRef()
+		l.rxOut[i] = nil
+	}
+}
+
+// endBatch passes on what the link holds at the end of a receive batch:
+// the ACKs the thinner kept, then what GRO merged.
+func (l *link) endBatch() {
+	if l.thin != nil {
+		l.rxOut = l.thin.drain(l.rxOut[:0])
+		l.enqueue()
+	}
+	l.gro.Flush()
 }
 
 // checker passes received packets from GRO to the stack, telling it

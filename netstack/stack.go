@@ -68,8 +68,8 @@ type Config struct {
 	// possibly slightly old reading (kernel/timer.Recent). Nil means
 	// gVisor's standard clock, which reads the time at every call.
 	RecentNanotime func() int64
-	// NoBatch turns receive coalescing (GRO) and deferred flushing of
-	// the NIC off (for comparisons).
+	// NoBatch turns receive coalescing (GRO, ACK thinning) and deferred
+	// flushing of the NIC off (for comparisons).
 	NoBatch bool
 }
 
@@ -135,7 +135,7 @@ func Start(cfg Config) (*Stack, error) {
 	s.SetTransportProtocolOption(tcp.ProtocolNumber, &tcpip.TCPReceiveBufferSizeRangeOption{Min: 4 << 10, Default: 256 << 10, Max: 4 << 20})
 	s.SetTransportProtocolOption(tcp.ProtocolNumber, &tcpip.TCPSendBufferSizeRangeOption{Min: 4 << 10, Default: 256 << 10, Max: 4 << 20})
 
-	st := &Stack{S: s, link: newLink(cfg.NIC, linkOptions{gro: !cfg.NoBatch, batch: !cfg.NoBatch}), cfg: cfg,
+	st := &Stack{S: s, link: newLink(cfg.NIC, linkOptions{gro: !cfg.NoBatch, thin: !cfg.NoBatch, batch: !cfg.NoBatch}), cfg: cfg,
 		linkUp: make(chan struct{}, 1)}
 	if err := s.CreateNIC(nicID, st.link); err != nil {
 		return nil, fmt.Errorf("netstack: creating the NIC: %v", err)
@@ -189,7 +189,7 @@ func (st *Stack) poll() {
 		st.watchLink()
 		for {
 			got, err := n.Poll(pollBudget, st.link.deliver)
-			st.link.gro.Flush()
+			st.link.endBatch()
 			st.link.flush()
 			if err == nil {
 				err = n.Reclaim()
@@ -444,6 +444,7 @@ func (st *Stack) Counters() []nic.Counter {
 	add("link.rx_no_stack", l.RxNoStack.Load())
 	add("link.rx_runt", l.RxRunt.Load())
 	add("link.rx_bad_ipv4_checksum", l.RxChecksum.Load())
+	add("link.rx_acks_thinned", l.RxThinned.Load())
 	add("link.tx_full_drops", l.TxFull.Load())
 	add("link.tx_errors", l.TxError.Load())
 	add("link.tx_waits", l.TxWaits.Load())
