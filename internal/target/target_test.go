@@ -70,6 +70,26 @@ func TestLookup(t *testing.T) {
 	}
 }
 
+// The build tags the boards declare are the ones package board's files use.
+func TestBoardTags(t *testing.T) {
+	for _, b := range Boards {
+		if b.Tag == "" {
+			continue
+		}
+		files, _ := filepath.Glob("../../board/*.go")
+		found := false
+		for _, f := range files {
+			src, _ := os.ReadFile(f)
+			if bytes.Contains(src, []byte("//go:build tamago && "+b.Tag+"\n")) && bytes.Contains(src, []byte(`"`+b.Package+`"`)) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no file of package board links %s under the tag %s", b.Package, b.Tag)
+		}
+	}
+}
+
 func TestQEMUArgs(t *testing.T) {
 	q := QEMU{Board: QEMUVirt, SMP: 2, Mem: "1G", GIC: 3, EL2: true, Net: true, Fwd: []string{"tcp:127.0.0.1:1-:80"},
 		Kernel: "K", Cmdline: "a b", Extra: []string{"-S"}}
