@@ -17,7 +17,9 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-if ! yolk=$(cd "$here" && go tool -n yolk); then
+# As go test's -exec, the script inherits the target's GOOS and GOARCH:
+# the tool is built for the host.
+if ! yolk=$(cd "$here" && env -u GOOS -u GOARCH -u GOOSPKG go tool -n yolk); then
 	printf 'run-qemu.sh: cannot build the yolk tool (go tool -n yolk in %s failed)\n' "$here" >&2
 	exit 2
 fi

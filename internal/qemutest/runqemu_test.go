@@ -52,11 +52,14 @@ func newFake(t *testing.T) *fake {
 	return f
 }
 
-// opts returns isolated options that point the script at the fake.
+// opts returns isolated options that point the script at the fake. The
+// environment has the target's GOOS and GOARCH, as when go test runs the
+// script as its -exec.
 func (f *fake) opts(env ...string) Options {
 	return Options{
 		Isolated: true,
-		Env:      append([]string{"QEMU=" + f.qemu, "FAKE_DIR=" + f.dir}, env...),
+		Env: append([]string{"QEMU=" + f.qemu, "FAKE_DIR=" + f.dir,
+			"GOOS=tamago", "GOARCH=arm64", "GOOSPKG=github.com/usbarmory/tamago"}, env...),
 	}
 }
 
