@@ -37,7 +37,7 @@ FORCE:
 
 # The demo's servers are forwarded to the host: http://localhost:8080/,
 # https://localhost:8443/, TCP and UDP echo on localhost:8007.
-HOSTFWD ?= tcp:127.0.0.1:8080-:80 tcp:127.0.0.1:8443-:443 tcp:127.0.0.1:8007-:7 udp:127.0.0.1:8007-:7
+HOSTFWD ?= 8080:80 8443:443 8007:7 udp:8007:7
 
 qemu: $(BUILD)/yolk.elf
 	$(YOLK) run -smp $(SMP) -m $(MEM) -net $(addprefix -fwd ,$(HOSTFWD)) $(BUILD)/yolk.elf

@@ -5,7 +5,7 @@
 //
 //	go get -tool github.com/yolkos/yolk/cmd/yolk
 //	go tool yolk new hello && cd hello
-//	go tool yolk run -net -fwd tcp:127.0.0.1:8080-:80 .
+//	go tool yolk run -net -fwd 8080:80 .
 //	go tool yolk test ./...
 //
 // Subcommands:
@@ -49,7 +49,7 @@ const usage = `usage: go tool yolk <command> [arguments]
   new    DIR                               make a module that builds, runs and tests
 
 boards: qemu-virt (default), rpi4
-qemu flags: -smp N  -m SIZE  -gic 2|3  -el2  -net  -fwd tcp:HOST:PORT-:PORT
+qemu flags: -smp N  -m SIZE  -gic 2|3  -el2  -net  -fwd HOSTPORT:GUESTPORT
             -env NAME=value  -env NAME  -timeout DURATION
 Run 'go tool yolk <command> -h' for a command's flags.
 `

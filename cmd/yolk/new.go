@@ -22,7 +22,7 @@ var templates = map[string]string{
 	"doc.go": `// Command {{.Name}} is a yolk program: it runs on bare metal (QEMU's virt
 // machine, a Raspberry Pi 4) and serves a page on port 80.
 //
-//	go tool yolk run -net -fwd tcp:127.0.0.1:8080-:80 .   # then http://localhost:8080/
+//	go tool yolk run -net -fwd 8080:80 .   # then http://localhost:8080/
 //	go tool yolk test ./...
 //	go tool yolk build -board rpi4 -o sd .                # an SD card for the Pi
 package main
@@ -65,7 +65,7 @@ import (
 
 // On the host, say how to run the program.
 func main() {
-	fmt.Fprintln(os.Stderr, "{{.Name}} runs on yolk: go tool yolk run -net -fwd tcp:127.0.0.1:8080-:80 .")
+	fmt.Fprintln(os.Stderr, "{{.Name}} runs on yolk: go tool yolk run -net -fwd 8080:80 .")
 	os.Exit(2)
 }
 `,
@@ -199,7 +199,7 @@ func cmdNew(args []string) error {
 		return err
 	}
 	fmt.Printf("created module %s in %s; in that directory:\n", mf.Module.Path, dir)
-	fmt.Printf("  go tool yolk run -net -fwd tcp:127.0.0.1:8080-:80 .   # then open http://localhost:8080/\n")
+	fmt.Printf("  go tool yolk run -net -fwd 8080:80 .   # then open http://localhost:8080/\n")
 	fmt.Printf("  go tool yolk test ./...\n")
 	fmt.Printf("  go tool yolk build -board rpi4 -o sd .\n")
 	return nil

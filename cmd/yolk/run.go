@@ -39,7 +39,7 @@ func (q *qemuFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&q.gic, "gic", 0, "qemu-virt's GIC version, 2 or 3")
 	fs.BoolVar(&q.el2, "el2", false, "qemu-virt: enter at EL2")
 	fs.BoolVar(&q.net, "net", false, "a virtio-net device on QEMU's user network (qemu-virt)")
-	fs.Var(&q.fwd, "fwd", "a port forward for -net, a QEMU hostfwd rule such as tcp:127.0.0.1:8080-:80 (repeatable)")
+	fs.Var(&q.fwd, "fwd", "a port forward for -net: HOSTPORT:GUESTPORT (TCP on the host's 127.0.0.1), udp:HOSTPORT:GUESTPORT, or a QEMU hostfwd rule (repeatable)")
 	fs.Var(&q.env, "env", "NAME=value, or NAME to copy it from the host: an environment variable for the guest (repeatable)")
 	fs.DurationVar(&q.timeout, "timeout", 0, "stop QEMU after this long (run: default none; test: go test's -timeout + 30s)")
 }
@@ -71,8 +71,16 @@ func (q *qemuFlags) machine(b target.Board, kernel, dtb string, words []string) 
 	if len(q.fwd) > 0 && !q.net {
 		return target.QEMU{}, usagef("-fwd needs -net")
 	}
+	var fwd []string
+	for _, f := range q.fwd {
+		r, err := target.Forward(f)
+		if err != nil {
+			return target.QEMU{}, usageError{err.Error()}
+		}
+		fwd = append(fwd, r)
+	}
 	return target.QEMU{Board: b, SMP: q.smp, Mem: q.mem, GIC: q.gic, EL2: q.el2,
-		Net: q.net, Fwd: q.fwd, Kernel: kernel, DTB: dtb, Cmdline: cmdline}, nil
+		Net: q.net, Fwd: fwd, Kernel: kernel, DTB: dtb, Cmdline: cmdline}, nil
 }
 
 // bootable prepares an ELF for b: checked, and on boards that boot a raw

@@ -5,13 +5,19 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/yolkos/yolk/internal/target"
 )
@@ -290,6 +296,63 @@ func TestTestFlags(t *testing.T) {
 	}
 	// The template's own tests: qemu_test.go asks package board.
 	yolk(t, nil, "test", "-smp", "2", ".").expect(t, 0, "ok  \texample.com/user\t")
+}
+
+// The template's server, on QEMU's user network with a port forward: the
+// page a new user opens first. SIGTERM stops yolk and QEMU with it.
+func TestServe(t *testing.T) {
+	setup(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	cmd := exec.Command(yolkBin, "run", "-net", "-fwd", fmt.Sprintf("%d:80", port), ".")
+	cmd.Dir = modDir
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			t.Error("yolk did not stop on SIGTERM")
+		}
+		if code := cmd.ProcessState.ExitCode(); code != 128+int(syscall.SIGTERM) {
+			t.Errorf("exit status %d after SIGTERM, want %d", code, 128+int(syscall.SIGTERM))
+		}
+		if t.Failed() {
+			t.Logf("output:\n%s", out.String())
+		}
+	}()
+	client := &http.Client{Timeout: 10 * time.Second}
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d/", port))
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if !strings.HasPrefix(string(body), "hello from user (go1.26.0 on tamago/arm64)") {
+				t.Errorf("page %q", body)
+			}
+			return
+		}
+		select {
+		case <-done:
+			t.Fatalf("yolk run ended before serving: %v", cmd.ProcessState)
+		case <-time.After(500 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no page within 3 minutes: %v", err)
+		}
+	}
 }
 
 // A dependency's tests, from the read-only module cache: yolk test gives

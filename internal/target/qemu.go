@@ -110,6 +110,31 @@ func (q QEMU) Args() ([]string, error) {
 	return append(a, q.Extra...), nil
 }
 
+var fwdRE = regexp.MustCompile(`^(?:(tcp|udp):)?([0-9]{1,5}):([0-9]{1,5})$`)
+
+// Forward reads a port forward: HOSTPORT:GUESTPORT (TCP), or
+// tcp:HOSTPORT:GUESTPORT and udp:HOSTPORT:GUESTPORT, forwarded from the
+// host's loopback address; or a QEMU hostfwd rule as it is (e.g.
+// tcp:127.0.0.1:8080-:80).
+func Forward(s string) (string, error) {
+	if m := fwdRE.FindStringSubmatch(s); m != nil {
+		proto := m[1]
+		if proto == "" {
+			proto = "tcp"
+		}
+		for _, p := range m[2:] {
+			if n, _ := strconv.Atoi(p); n < 1 || n > 65535 {
+				return "", fmt.Errorf("bad port forward %q: port %s is not in 1-65535", s, p)
+			}
+		}
+		return proto + ":127.0.0.1:" + m[2] + "-:" + m[3], nil
+	}
+	if strings.Contains(s, "-") && !strings.Contains(s, ",") && (strings.HasPrefix(s, "tcp:") || strings.HasPrefix(s, "udp:")) {
+		return s, nil
+	}
+	return "", fmt.Errorf("bad port forward %q: want HOSTPORT:GUESTPORT (e.g. 8080:80, udp:8007:7) or a QEMU hostfwd rule (tcp:127.0.0.1:8080-:80)", s)
+}
+
 var memRE = regexp.MustCompile(`^([0-9]+)([KMGTkmgt]?)$`)
 
 // ParseSize reads a QEMU memory size such as 512M or 1G (no suffix:

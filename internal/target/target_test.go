@@ -205,3 +205,22 @@ func TestSizes(t *testing.T) {
 		t.Error("FormatSize")
 	}
 }
+
+func TestForward(t *testing.T) {
+	for in, want := range map[string]string{
+		"8080:80":                "tcp:127.0.0.1:8080-:80",
+		"udp:8007:7":             "udp:127.0.0.1:8007-:7",
+		"tcp:8443:443":           "tcp:127.0.0.1:8443-:443",
+		"tcp:127.0.0.1:8080-:80": "tcp:127.0.0.1:8080-:80",
+		"udp::5353-:53":          "udp::5353-:53",
+	} {
+		if got, err := Forward(in); err != nil || got != want {
+			t.Errorf("Forward(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"8080", "80:0", "x:1:2", "tcp::1-:2,x", "99999:80", ""} {
+		if _, err := Forward(bad); err == nil {
+			t.Errorf("Forward(%q) accepted", bad)
+		}
+	}
+}
