@@ -5,6 +5,11 @@
 #   make kernel  just build the image (build/yolk.elf)
 #   make clean
 
+# The yolk tool (cmd/yolk, `go tool yolk`): it builds programs for a board,
+# boots them in QEMU and runs go test inside QEMU. The link addresses and
+# QEMU command lines live in internal/target, nowhere else.
+YOLK := $(shell go tool -n yolk)
+
 # The TamaGo toolchain, installed into the user cache by `go tool tamago`
 # the first time it runs (it builds tamago-go matching go.mod's tamago).
 TAMAGO ?= $(shell go tool -n github.com/usbarmory/tamago/cmd/tamago)
@@ -13,18 +18,7 @@ APP      ?= ./cmd/demo
 BUILD    ?= build
 SMP      ?= 2
 MEM      ?= 512M
-
-# qemu-virt puts RAM at 1 GiB and the device tree at its base; the image
-# is linked 2 MiB above it (-T: text start, -R: segments page aligned).
-# -checklinkname=0: sched sets runtime.numCPUStartup (what NumCPU reports,
-# which also sizes lock spinning and GC parallelism), a runtime variable
-# the linker otherwise keeps private.
-TEXT_START := 0x40210000
-LDFLAGS    := -T $(TEXT_START) -R 0x1000 -checklinkname=0
-export YOLK_LDFLAGS := $(LDFLAGS)
 TARGET_ENV := GOOS=tamago GOARCH=arm64 GOOSPKG=github.com/usbarmory/tamago
-
-RUN_QEMU := $(CURDIR)/run-qemu.sh
 
 .PHONY: all kernel qemu test test-host test-qemu bench clean toolchain
 
@@ -37,16 +31,16 @@ kernel: $(BUILD)/yolk.elf
 
 $(BUILD)/yolk.elf: toolchain FORCE
 	@mkdir -p $(BUILD)
-	$(TARGET_ENV) $(TAMAGO) build -ldflags "$(LDFLAGS)" -o $@ $(APP)
+	$(YOLK) build -o $@ $(APP)
 
 FORCE:
 
 # The demo's servers are forwarded to the host: http://localhost:8080/,
 # https://localhost:8443/, TCP and UDP echo on localhost:8007.
-HOSTFWD ?= tcp:127.0.0.1:8080-:80 tcp:127.0.0.1:8443-:443 tcp:127.0.0.1:8007-:7 udp:127.0.0.1:8007-:7
+HOSTFWD ?= 8080:80 8443:443 8007:7 udp:8007:7
 
 qemu: $(BUILD)/yolk.elf
-	YOLK_HOSTFWD="$(HOSTFWD)" $(RUN_QEMU) -smp $(SMP) -m $(MEM) -net -timeout 0 $(BUILD)/yolk.elf
+	$(YOLK) run -smp $(SMP) -m $(MEM) -net $(addprefix -fwd ,$(HOSTFWD)) $(BUILD)/yolk.elf
 
 test: test-host test-qemu
 
@@ -62,16 +56,15 @@ test-host: toolchain
 	YOLK_LONG=1 go test -count=1 -p 1 ./...
 
 # Target tests: each package's tests built for the board and run in QEMU
-# (2 cores, GICv2, full-length tests: yolk.long=1 reaches the guest's
-# environment), then the multi-core packages again on 1 and 4 cores and on
-# GICv3. -count=1: go test's cache cannot see run-qemu.sh's settings.
-GOTEST_TARGET = $(TARGET_ENV) $(TAMAGO) test -count=1 -ldflags "$(LDFLAGS)" -exec $(RUN_QEMU)
-
+# by `go tool yolk test` (2 cores, GICv2, full-length tests: yolk.long=1
+# reaches the guest's environment), then the multi-core packages again on
+# 1 and 4 cores and on GICv3. -count=1: go test's cache cannot see the
+# machine a test ran on.
 test-qemu: toolchain
-	YOLK_SMP=2 $(GOTEST_TARGET) $(QEMU_PKGS) -args yolk.long=1
-	YOLK_SMP=1 $(GOTEST_TARGET) $(SMP_PKGS)
-	YOLK_SMP=4 $(GOTEST_TARGET) $(SMP_PKGS)
-	YOLK_SMP=4 YOLK_GIC=3 $(GOTEST_TARGET) $(SMP_PKGS)
+	$(YOLK) test -count=1 -smp 2 -env yolk.long=1 $(QEMU_PKGS)
+	$(YOLK) test -count=1 -smp 1 $(SMP_PKGS)
+	$(YOLK) test -count=1 -smp 4 $(SMP_PKGS)
+	$(YOLK) test -count=1 -smp 4 -gic 3 $(SMP_PKGS)
 
 # A package is tested under QEMU when it has a qemu_test.go (whose tests,
 # like the package's other *_test.go files, then run on the target).

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/yolkos/yolk/board/qemu-virt"
+	_ "github.com/yolkos/yolk/board"
 )
 
 func TestSleepIsNeverEarly(t *testing.T) {

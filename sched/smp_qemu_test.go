@@ -12,7 +12,7 @@ import (
 	"time"
 	"unsafe"
 
-	qemuvirt "github.com/yolkos/yolk/board/qemu-virt"
+	"github.com/yolkos/yolk/board"
 	"github.com/yolkos/yolk/kernel/cpu"
 	"github.com/yolkos/yolk/sched"
 )
@@ -25,7 +25,7 @@ func cores() int { return sched.NumCores() }
 func long() bool { return os.Getenv("yolk.long") == "1" }
 
 func TestCoresAndProcs(t *testing.T) {
-	want := len(qemuvirt.Machine.CPUs)
+	want := len(board.Machine().CPUs)
 	if cores() != want || runtime.NumCPU() != want || runtime.GOMAXPROCS(0) != want {
 		t.Errorf("device tree %d CPUs; sched %d cores, NumCPU %d, GOMAXPROCS %d", want, cores(), runtime.NumCPU(), runtime.GOMAXPROCS(0))
 	}
@@ -234,8 +234,8 @@ func TestEventFromInterrupts(t *testing.T) {
 	const sgi = 3
 	ev := sched.NewEvent()
 	var handled atomic.Int64
-	qemuvirt.Interrupts.Handle(sgi, func(uint32) { handled.Add(1); ev.Signal() })
-	qemuvirt.Interrupts.Enable(sgi)
+	board.Interrupts().Handle(sgi, func(uint32) { handled.Add(1); ev.Signal() })
+	board.Interrupts().Enable(sgi)
 	var waits atomic.Int64
 	done := make(chan struct{})
 	go func() {
@@ -247,7 +247,7 @@ func TestEventFromInterrupts(t *testing.T) {
 	}()
 	deadline := time.Now().Add(120 * time.Second)
 	for i := 0; i < n; i++ {
-		qemuvirt.Interrupts.SendSGI(sgi, i%cores())
+		board.Interrupts().SendSGI(sgi, i%cores())
 		for handled.Load() <= int64(i) {
 			if time.Now().After(deadline) {
 				t.Fatalf("SGI %d never handled", i)
@@ -271,7 +271,7 @@ func TestEventFromInterrupts(t *testing.T) {
 func TestEventUnderFullLoad(t *testing.T) {
 	const sgi = 4
 	ev := sched.NewEvent()
-	qemuvirt.Interrupts.Handle(sgi, func(uint32) { ev.Signal() })
+	board.Interrupts().Handle(sgi, func(uint32) { ev.Signal() })
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := 0; i < cores(); i++ {
@@ -300,7 +300,7 @@ func TestEventUnderFullLoad(t *testing.T) {
 		}()
 		time.Sleep(5 * time.Millisecond)
 		sent := time.Now()
-		qemuvirt.Interrupts.SendSGI(sgi, i%cores())
+		board.Interrupts().SendSGI(sgi, i%cores())
 		select {
 		case <-got:
 			if d := time.Since(sent); d > worst {

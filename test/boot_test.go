@@ -159,7 +159,14 @@ func TestMemorySizeFollowsQEMU(t *testing.T) {
 
 // The tamago runtime cannot address a heap above 4 GiB: boot says so.
 func TestTooMuchMemoryIsRefused(t *testing.T) {
+	// The tools refuse -m 4G before QEMU starts...
 	r := boot(t, qemutest.Options{Mem: "4G"}, "exit", "0")
+	if r.ExitCode != 2 || !strings.Contains(r.Stderr, "-m 4G: yolk on qemu-virt can use at most 3G") {
+		t.Errorf("-m 4G: exit status %d, stderr %q", r.ExitCode, r.Stderr)
+	}
+	// ...and boot stops when QEMU is given it all the same (the last -m
+	// wins).
+	r = boot(t, qemutest.Options{Mem: "3G", Env: []string{"QEMU_EXTRA=-m 4G"}}, "exit", "0")
 	if r.ExitCode == 0 {
 		t.Errorf("booting with 4G exited 0")
 	}

@@ -5,7 +5,7 @@ package main
 import (
 	"os"
 
-	"github.com/yolkos/yolk/board/qemu-virt/network"
+	"github.com/yolkos/yolk/board/network"
 )
 
 // startNetwork brings up the virtio-net device under yolk's TCP/IP stack

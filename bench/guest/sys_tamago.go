@@ -5,7 +5,7 @@ package main
 import (
 	"os"
 
-	_ "github.com/yolkos/yolk/board/qemu-virt"
+	_ "github.com/yolkos/yolk/board"
 	"github.com/yolkos/yolk/boot"
 )
 

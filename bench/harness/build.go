@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/yolkos/yolk/internal/qemutest"
+	ytarget "github.com/yolkos/yolk/internal/target"
 )
 
 // The guest program and where the harness keeps what it builds and
@@ -77,8 +77,8 @@ func buildYolk(elf, tags string) error {
 	if err != nil {
 		return err
 	}
-	_, err = command([]string{"GOOS=tamago", "GOARCH=arm64", "GOOSPKG=github.com/usbarmory/tamago"},
-		gocmd, "build", "-tags", tags, "-ldflags", qemutest.LDFlags()+" -s -w", "-o", elf, guestPkg)
+	args := append([]string{"build"}, ytarget.QEMUVirt.BuildFlags(tags, "-s -w")...)
+	_, err = command(ytarget.Env(), gocmd, append(args, "-o", elf, guestPkg)...)
 	return err
 }
 

@@ -185,7 +185,7 @@ func TestQEMUArgs(t *testing.T) {
 	if i < 0 || !slices.Equal(y[:i], l[:i]) {
 		t.Errorf("machine options differ:\n%q\n%q", y, l)
 	}
-	if want := "-M virt -cpu max -m 1G -smp 2 -nographic -monitor none -serial stdio -no-reboot -semihosting"; strings.Join(y[:i], " ") != want {
+	if want := "-M virt -cpu max -smp 2 -m 1G -global virtio-mmio.force-legacy=false -nographic -monitor none -serial stdio -semihosting -no-reboot"; strings.Join(y[:i], " ") != want {
 		t.Errorf("machine options %q", y[:i])
 	}
 	if got := y[len(y)-1]; got != "yolk.quiet=1 -- -quick spawn" {
@@ -202,7 +202,7 @@ func TestQEMUArgs(t *testing.T) {
 	fwd := []hostFwd{{40001, 80}, {40002, 7}}
 	yn := byKey("yolk1").qemuArgs("K", "", fwd, []string{"netserve"})
 	ln := byKey("linux1").qemuArgs("K", "I", fwd, []string{"netserve"})
-	wantNet := "-netdev user,id=n0,hostfwd=tcp:127.0.0.1:40001-:80,hostfwd=tcp:127.0.0.1:40002-:7 -device virtio-net-device,netdev=n0 -global virtio-mmio.force-legacy=false -kernel K"
+	wantNet := "-global virtio-mmio.force-legacy=false -netdev user,id=n0,hostfwd=tcp:127.0.0.1:40001-:80,hostfwd=tcp:127.0.0.1:40002-:7 -device virtio-net-device,netdev=n0 -nographic"
 	for _, a := range [][]string{yn, ln} {
 		if !strings.Contains(strings.Join(a, " "), wantNet) {
 			t.Errorf("network args %q", a)

@@ -17,9 +17,10 @@ import (
 	"time"
 
 	"github.com/yolkos/yolk/bench/proto"
+	ytarget "github.com/yolkos/yolk/internal/target"
 )
 
-const qemuBin = "qemu-system-aarch64"
+const qemuBin = ytarget.QEMUBinary
 
 // A target is one way of booting the guest: yolk or Linux, on 1 or 2
 // cores, with yolk boot arguments that switch a mechanism off, or yolk on
@@ -65,36 +66,34 @@ func targetByKey(key string) (target, bool) {
 // guest's ELF, on raspi4b its kernel8.img; Linux: the kernel's image and
 // initrd, the initramfs) and running the guest with guestArgs. With
 // forwards (the network rows), the machine gets a virtio-net device on
-// QEMU's user network with those ports forwarded. Everything up to -kernel
-// is the same for yolk and Linux on virt. On raspi4b (a fixed machine: 4
-// cores, no network device, so no forwards) the board's device tree is
-// loaded too, as the Pi's firmware would pass it.
+// QEMU's user network with those ports forwarded. The machine (everything
+// up to -kernel) comes from internal/target and is the same for yolk and
+// Linux on virt. raspi4b is a fixed machine (4 cores, its own RAM and
+// device tree, no network device, so no forwards).
 func (t target) qemuArgs(kernel, initrd string, fwd []hostFwd, guestArgs []string) []string {
-	a := []string{"-M", "virt", "-cpu", "max", "-m", "1G", "-smp", strconv.Itoa(t.smp),
-		"-nographic", "-monitor", "none", "-serial", "stdio", "-no-reboot", "-semihosting"}
+	q := ytarget.QEMU{Board: ytarget.QEMUVirt, SMP: t.smp, Mem: "1G", Kernel: kernel}
+	if t.linux {
+		q.Initrd = initrd
+	}
 	if t.board == rpi4Board {
-		a = []string{"-M", rpi4Machine, "-dtb", rpi4DTB,
-			"-nographic", "-monitor", "none", "-serial", "stdio", "-no-reboot", "-semihosting"}
+		q = ytarget.QEMU{Board: ytarget.RPi4, Kernel: kernel, DTB: ytarget.RPi4.DTB}
 		fwd = nil
 	}
-	if len(fwd) > 0 {
-		netdev := "user,id=n0"
-		for _, f := range fwd {
-			netdev += fmt.Sprintf(",hostfwd=tcp:127.0.0.1:%d-:%d", f.host, f.guest)
-		}
-		// The modern virtio-mmio transport: yolk's driver has no legacy one.
-		a = append(a, "-netdev", netdev, "-device", "virtio-net-device,netdev=n0",
-			"-global", "virtio-mmio.force-legacy=false")
+	for _, f := range fwd {
+		q.Net = true
+		q.Fwd = append(q.Fwd, fmt.Sprintf("tcp:127.0.0.1:%d-:%d", f.host, f.guest))
 	}
 	// Both kernels pass the words after "--" to the program as arguments.
-	cmdline := append([]string{"yolk.quiet=1"}, t.bootargs...)
-	a = append(a, "-kernel", kernel)
+	cmdline := append([]string{ytarget.Quiet}, t.bootargs...)
 	if t.linux {
-		a = append(a, "-initrd", initrd)
 		cmdline = []string{"console=ttyAMA0", "quiet", "panic=-1"}
 	}
-	cmdline = append(append(cmdline, "--"), guestArgs...)
-	return append(a, "-append", strings.Join(cmdline, " "))
+	q.Cmdline = strings.Join(append(append(cmdline, "--"), guestArgs...), " ")
+	a, err := q.Args()
+	if err != nil {
+		panic(fmt.Sprintf("harness: QEMU command line for %s: %v", t.key, err))
+	}
+	return a
 }
 
 // shellJoin quotes args for display as a shell command.

@@ -314,8 +314,8 @@ func (r *report) writeMarkdown(w io.Writer, chart string) {
 		"timestamp instead of using the latest reading); the ratios are to plain yolk on `-smp 2`.\n\n")
 	mdTable(w, r.netAblationTable())
 	fmt.Fprint(w, "\n## yolk on raspi4b (4 cores)\n\n"+
-		"The same guest built for `board/rpi4` (its import of `board/qemu-virt` replaced through a `go build -overlay`, "+
-		"as `board/rpi4/build.sh` does), converted to `kernel8.img` and booted on QEMU's `raspi4b` machine "+
+		"The same guest built for `board/rpi4` (`go tool yolk build -board rpi4`: the build tag that makes package `board` link it), "+
+		"converted to `kernel8.img` and booted on QEMU's `raspi4b` machine "+
 		"(4 Cortex-A72 cores, the BCM2711's GIC-400 and 54 MHz timer). "+
 		"There is no Linux guest for it, so no ratios, and no network device on raspi4b, so no network rows. "+
 		"Another emulated machine: compare its numbers with the tables above only loosely.\n\n")

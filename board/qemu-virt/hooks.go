@@ -6,25 +6,24 @@ import (
 	"runtime/goos"
 	"unsafe"
 
+	"github.com/yolkos/yolk/board/internal/boardkit"
 	"github.com/yolkos/yolk/boot"
 	"github.com/yolkos/yolk/devicetree"
 	"github.com/yolkos/yolk/drivers/pl031"
 	virtiorng "github.com/yolkos/yolk/drivers/virtio/rng"
 	"github.com/yolkos/yolk/kernel/cpu"
-	"github.com/yolkos/yolk/kernel/psci"
-	"github.com/yolkos/yolk/kernel/semihosting"
 	"github.com/yolkos/yolk/kernel/timer"
-	"github.com/yolkos/yolk/sched"
 )
 
 // hwinit0 is runtime/goos.Hwinit0, before the scheduler exists: no heap.
-// Everything the runtime's own start-up needs is made ready here: console,
-// entropy and a clock that will not jump later.
+// Everything the runtime's own start-up needs is made ready here: console
+// (the PL011 the device tree's first arm,pl011 node names), entropy and a
+// clock that will not jump later.
 //
 //go:linkname hwinit0 runtime/goos.Hwinit0
 //go:nosplit
 func hwinit0() {
-	console.Base = uintptr(boot.UARTBase())
+	boardkit.Console.Base = uintptr(boot.UARTBase())
 	goos.Exit = exit
 
 	// The runtime seeds its hash functions and the heap layout from
@@ -37,9 +36,9 @@ func hwinit0() {
 			return uintptr(b), ok
 		})
 		if fail != "" {
-			puts("no entropy source: the CPU lacks FEAT_RNG (RNDR) and there is ")
-			puts(fail)
-			halt("; run QEMU with -cpu max or -device virtio-rng-device")
+			boardkit.Puts("no entropy source: the CPU lacks FEAT_RNG (RNDR) and there is ")
+			boardkit.Puts(fail)
+			boardkit.Halt("; run QEMU with -cpu max or -device virtio-rng-device")
 		}
 	}
 	// The wall clock comes from the PL031 before the runtime reads the
@@ -60,32 +59,6 @@ func EntropySource() string {
 	return "RNDR"
 }
 
-// puts prints s on the console (no allocation: it runs before the heap).
-//
-//go:nosplit
-func puts(s string) {
-	for i := 0; i < len(s); i++ {
-		printk(s[i])
-	}
-}
-
-//go:nosplit
-func halt(msg string) {
-	puts(msg)
-	printk('\n')
-	exit(70)
-}
-
-//go:linkname nanotime runtime/goos.Nanotime
-//go:nosplit
-func nanotime() int64 {
-	sched.OnNanotime()
-	return timer.Nanotime()
-}
-
-//go:linkname initRNG runtime/goos.InitRNG
-func initRNG() {}
-
 // getRandomData is runtime/goos.GetRandomData, behind crypto/rand too.
 //
 //go:linkname getRandomData runtime/goos.GetRandomData
@@ -93,21 +66,13 @@ func initRNG() {}
 func getRandomData(b []byte) {
 	if entropy.Ready() {
 		if fail := entropy.Read(b); fail != "" {
-			puts("entropy source failed: ")
-			halt(fail)
+			boardkit.Puts("entropy source failed: ")
+			boardkit.Halt(fail)
 		}
 		return
 	}
-	for i := 0; i < len(b); {
-		v, ok := cpu.Random()
-		if !ok {
-			halt("entropy source failed: RNDR reported no random number repeatedly")
-		}
-		for j := 0; j < 8 && i < len(b); j++ {
-			b[i] = byte(v)
-			v >>= 8
-			i++
-		}
+	if !boardkit.FillRNDR(b) {
+		boardkit.Halt("entropy source failed: RNDR reported no random number repeatedly")
 	}
 }
 
@@ -116,15 +81,4 @@ func getRandomData(b []byte) {
 // and says which status was lost.
 //
 //go:nosplit
-func exit(code int32) {
-	if semihosting.Available() {
-		semihosting.Exit(code)
-	}
-	if code != 0 {
-		puts("yolk: exit status is not passed to the host without -semihosting; powering off\n")
-	}
-	psci.SystemOff()
-	for {
-		cpu.WaitForInterrupt()
-	}
-}
+func exit(code int32) { boardkit.Exit(code, true) }

@@ -11,18 +11,14 @@ package qemuvirt
 import (
 	"fmt"
 	"os"
-	"strings"
 	"unsafe"
 
-	"github.com/yolkos/yolk"
 	"github.com/yolkos/yolk/board/bootargs"
 	"github.com/yolkos/yolk/board/cores"
+	"github.com/yolkos/yolk/board/internal/boardkit"
 	"github.com/yolkos/yolk/boot"
 	"github.com/yolkos/yolk/devicetree"
-	"github.com/yolkos/yolk/kernel/cpu"
 	"github.com/yolkos/yolk/kernel/psci"
-	"github.com/yolkos/yolk/kernel/timer"
-	"github.com/yolkos/yolk/sched"
 )
 
 // Name of the board in the banner.
@@ -52,12 +48,11 @@ func hwinit1() {
 	if Interrupts, err = cores.SetupInterrupts(Machine); err != nil {
 		fatal(err.Error())
 	}
+	boardkit.Linked = boardkit.Board{Name: Name, Tree: Tree, Machine: Machine,
+		Interrupts: Interrupts, Entropy: EntropySource, Banner: Banner}
 }
 
-func fatal(msg string) {
-	print("yolk: ", msg, "\n")
-	exit(70)
-}
+func fatal(msg string) { boardkit.Fatal(msg) }
 
 func init() {
 	if err := cores.Start(Machine, boot.PSCI{}); err != nil {
@@ -72,20 +67,13 @@ func init() {
 // Banner describes the machine yolk runs on.
 func Banner() string {
 	info := boot.BootInfo()
-	ms := boot.MillisSinceReset()
-	var b strings.Builder
-	fmt.Fprintf(&b, "yolk %s on %s (%s)\n", yolk.Version, Name, Machine.Model)
-	fmt.Fprintf(&b, "  cpu:    %s, %d core(s) of %d, entered at EL%d\n", cpu.Describe(cpu.MIDR()), sched.NumCores(), len(Machine.CPUs), info.EntryEL)
-	fmt.Fprintf(&b, "  gic:    GICv%d\n", Machine.GIC.Version)
-	fmt.Fprintf(&b, "  ram:    %d MiB at %#x\n", info.RAMSize>>20, info.RAMBase)
+	lines := []boardkit.Line{boardkit.CPU(), boardkit.GIC(),
+		{Name: "ram", Value: fmt.Sprintf("%d MiB at %#x", info.RAMSize>>20, info.RAMBase)}}
 	switch {
 	case info.GoBase != info.RAMBase:
-		fmt.Fprintf(&b, "          (Go's heap: %d MiB at %#x, the largest stretch no reservation touches)\n", (info.GoEnd-info.GoBase)>>20, info.GoBase)
+		lines = append(lines, boardkit.Line{Value: fmt.Sprintf("(Go's heap: %d MiB at %#x, the largest stretch no reservation touches)", (info.GoEnd-info.GoBase)>>20, info.GoBase)})
 	case info.ReservedCut > 0:
-		fmt.Fprintf(&b, "          (%d MiB above a reservation at %#x left unused)\n", info.ReservedCut>>20, info.GoEnd)
+		lines = append(lines, boardkit.Line{Value: fmt.Sprintf("(%d MiB above a reservation at %#x left unused)", info.ReservedCut>>20, info.GoEnd)})
 	}
-	fmt.Fprintf(&b, "  timer:  %d Hz\n", timer.Frequency())
-	fmt.Fprintf(&b, "  random: %s\n", EntropySource())
-	fmt.Fprintf(&b, "  boot:   %.3f ms to main\n", ms)
-	return b.String()
+	return boardkit.Banner(append(lines, boardkit.Timer(""), boardkit.Random(), boardkit.Boot())...)
 }

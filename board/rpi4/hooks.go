@@ -6,6 +6,7 @@ import (
 	"runtime/goos"
 	"unsafe"
 
+	"github.com/yolkos/yolk/board/internal/boardkit"
 	"github.com/yolkos/yolk/boot"
 	"github.com/yolkos/yolk/devicetree"
 	"github.com/yolkos/yolk/drivers/bcm2711/gpio"
@@ -13,9 +14,7 @@ import (
 	"github.com/yolkos/yolk/drivers/bcm2711/rng200"
 	"github.com/yolkos/yolk/drivers/hostrng"
 	"github.com/yolkos/yolk/kernel/cpu"
-	"github.com/yolkos/yolk/kernel/semihosting"
 	"github.com/yolkos/yolk/kernel/timer"
-	"github.com/yolkos/yolk/sched"
 )
 
 // Baud is the console's speed (8N1).
@@ -56,7 +55,8 @@ var (
 )
 
 // hwinit0 is runtime/goos.Hwinit0, before the scheduler exists: no heap.
-// It saves the device tree, sets up the console at 115200 baud from the
+// It saves the device tree, sets up the console (UART0, the device tree's
+// first arm,pl011) at 115200 baud from the
 // UART clock the firmware reports, and the entropy source the runtime
 // seeds itself from.
 //
@@ -68,7 +68,7 @@ var (
 //go:linkname hwinit0 runtime/goos.Hwinit0
 //go:nosplit
 func hwinit0() {
-	console.Base = uintptr(boot.UARTBase())
+	boardkit.Console.Base = uintptr(boot.UARTBase())
 	goos.Exit = exit
 	saveDTB()
 	blob := unsafe.Pointer(dtbAddr)
@@ -129,7 +129,7 @@ func initUARTClock(blob unsafe.Pointer) {
 		req := [2]uint32{mailbox.ClockUART, 0}
 		if _, uartErr = Firmware.Call(mailbox.TagClockRate, req[:], r[:]); uartErr == nil && r[0] == mailbox.ClockUART && r[1] != 0 {
 			uartHz = r[1]
-			console.Init(uartHz, Baud)
+			boardkit.Console.Init(uartHz, Baud)
 		}
 	}
 }
@@ -154,30 +154,6 @@ func initEntropy(blob unsafe.Pointer) {
 	}
 }
 
-//go:nosplit
-func puts(s string) {
-	for i := 0; i < len(s); i++ {
-		printk(s[i])
-	}
-}
-
-//go:nosplit
-func halt(msg string) {
-	puts(msg)
-	printk('\n')
-	exit(70)
-}
-
-//go:linkname nanotime runtime/goos.Nanotime
-//go:nosplit
-func nanotime() int64 {
-	sched.OnNanotime()
-	return timer.Nanotime()
-}
-
-//go:linkname initRNG runtime/goos.InitRNG
-func initRNG() {}
-
 // getRandomData is runtime/goos.GetRandomData, behind crypto/rand too.
 //
 //go:linkname getRandomData runtime/goos.GetRandomData
@@ -186,20 +162,12 @@ func getRandomData(b []byte) {
 	switch entropy {
 	case entropyRNG200:
 		if err := rng.Read(b); err != nil {
-			puts("yolk: entropy source failed: ")
+			boardkit.Puts("yolk: entropy source failed: ")
 			halt(err.Error())
 		}
 	case entropyRNDR:
-		for i := 0; i < len(b); {
-			v, ok := cpu.Random()
-			if !ok {
-				halt("yolk: entropy source failed: RNDR reported no random number repeatedly")
-			}
-			for j := 0; j < 8 && i < len(b); j++ {
-				b[i] = byte(v)
-				v >>= 8
-				i++
-			}
+		if !boardkit.FillRNDR(b) {
+			halt("yolk: entropy source failed: RNDR reported no random number repeatedly")
 		}
 	case entropyHost:
 		if err := hostrng.Read(b); err != nil {
@@ -215,36 +183,7 @@ func getRandomData(b []byte) {
 // semihosting it prints the status and stops this core.
 //
 //go:nosplit
-func exit(code int32) {
-	if semihosting.Available() {
-		semihosting.Exit(code)
-	}
-	puts("yolk: exited with status ")
-	var digits [12]byte
-	n := len(digits)
-	v := int64(code)
-	neg := v < 0
-	if neg {
-		v = -v
-	}
-	for {
-		n--
-		digits[n] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			break
-		}
-	}
-	if neg {
-		n--
-		digits[n] = '-'
-	}
-	for _, c := range digits[n:] {
-		printk(c)
-	}
-	puts("; halted (power off or reset the board)\n")
-	cpu.DisableIRQ()
-	for {
-		cpu.WaitForInterrupt()
-	}
-}
+func exit(code int32) { boardkit.Exit(code, false) }
+
+//go:nosplit
+func halt(msg string) { boardkit.Halt(msg) }

@@ -18,17 +18,14 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"strings"
 	"unsafe"
 
-	"github.com/yolkos/yolk"
 	"github.com/yolkos/yolk/board/bootargs"
 	"github.com/yolkos/yolk/board/cores"
+	"github.com/yolkos/yolk/board/internal/boardkit"
 	"github.com/yolkos/yolk/boot"
 	"github.com/yolkos/yolk/devicetree"
-	"github.com/yolkos/yolk/kernel/cpu"
 	"github.com/yolkos/yolk/kernel/timer"
-	"github.com/yolkos/yolk/sched"
 )
 
 // Name of the board in the banner.
@@ -78,12 +75,11 @@ func hwinit1() {
 	if Interrupts, err = cores.SetupInterrupts(Machine); err != nil {
 		fatal(err.Error())
 	}
+	boardkit.Linked = boardkit.Board{Name: Name, Tree: Tree, Machine: Machine,
+		Interrupts: Interrupts, Entropy: EntropySource, Banner: Banner}
 }
 
-func fatal(msg string) {
-	print("yolk: ", msg, "\n")
-	exit(70)
-}
+func fatal(msg string) { boardkit.Fatal(msg) }
 
 func init() {
 	if err := cores.Start(Machine, boot.SpinTable{ReleaseAddr: Board.ReleaseAddrs()}); err != nil {
@@ -122,25 +118,20 @@ func TimerHz() uint64 { return timer.Frequency() }
 // Banner describes the machine yolk runs on.
 func Banner() string {
 	info := boot.BootInfo()
-	ms := boot.MillisSinceReset()
-	var b strings.Builder
-	fmt.Fprintf(&b, "yolk %s on %s (%s)\n", yolk.Version, Name, Machine.Model)
-	fmt.Fprintf(&b, "  board:  %s\n", Report.describe())
-	fmt.Fprintf(&b, "  cpu:    %s, %d core(s) of %d, entered at EL%d\n", cpu.Describe(cpu.MIDR()), sched.NumCores(), len(Machine.CPUs), info.EntryEL)
-	fmt.Fprintf(&b, "  gic:    GICv%d\n", Machine.GIC.Version)
 	var total uint64
 	for _, r := range Board.Memory {
 		total += r.Size
 	}
-	fmt.Fprintf(&b, "  ram:    %d MiB at %#x for Go, of %d MiB in %d range(s)%s\n", (info.GoEnd-info.GoBase)>>20, info.GoBase, total>>20, len(Board.Memory), Report.split())
+	lines := []boardkit.Line{{Name: "board", Value: Report.describe()}, boardkit.CPU(), boardkit.GIC(),
+		{Name: "ram", Value: fmt.Sprintf("%d MiB at %#x for Go, of %d MiB in %d range(s)%s", (info.GoEnd-info.GoBase)>>20, info.GoBase, total>>20, len(Board.Memory), Report.split())}}
 	if info.ReservedCut > 0 && info.GoBase == info.RAMBase {
-		fmt.Fprintf(&b, "          (%d MiB above a firmware reservation at %#x left unused)\n", info.ReservedCut>>20, info.GoEnd)
+		lines = append(lines, boardkit.Line{Value: fmt.Sprintf("(%d MiB above a firmware reservation at %#x left unused)", info.ReservedCut>>20, info.GoEnd)})
 	}
-	fmt.Fprintf(&b, "  clocks: %s\n", Report.clocks())
-	fmt.Fprintf(&b, "  temp:   %s\n", Report.temperature())
-	fmt.Fprintf(&b, "  timer:  %d Hz; no battery-backed clock: the date starts at 1970-01-01\n", timer.Frequency())
-	fmt.Fprintf(&b, "  random: %s\n", EntropySource())
-	fmt.Fprintf(&b, "  net:    none (no driver for the Pi 4's Ethernet: network parts disabled)\n")
-	fmt.Fprintf(&b, "  boot:   %.3f ms to main\n", ms)
-	return b.String()
+	return boardkit.Banner(append(lines,
+		boardkit.Line{Name: "clocks", Value: Report.clocks()},
+		boardkit.Line{Name: "temp", Value: Report.temperature()},
+		boardkit.Timer("no battery-backed clock: the date starts at 1970-01-01"),
+		boardkit.Random(),
+		boardkit.Line{Name: "net", Value: "none (no driver for the Pi 4's Ethernet: network parts disabled)"},
+		boardkit.Boot())...)
 }

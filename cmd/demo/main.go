@@ -22,8 +22,8 @@ import (
 	"runtime"
 	"time"
 
-	_ "github.com/yolkos/yolk/board/qemu-virt"
-	"github.com/yolkos/yolk/board/qemu-virt/network"
+	_ "github.com/yolkos/yolk/board"
+	"github.com/yolkos/yolk/board/network"
 )
 
 func main() {

@@ -10,9 +10,8 @@ import (
 	"time"
 
 	"github.com/yolkos/yolk"
-	qemuvirt "github.com/yolkos/yolk/board/qemu-virt"
-	"github.com/yolkos/yolk/board/qemu-virt/network"
-	virtionet "github.com/yolkos/yolk/drivers/virtio/net"
+	"github.com/yolkos/yolk/board"
+	"github.com/yolkos/yolk/board/network"
 	"github.com/yolkos/yolk/sched"
 )
 
@@ -89,7 +88,7 @@ type Network struct {
 func status() Status {
 	up := time.Since(started)
 	s := Status{
-		Version: yolk.Version, Board: qemuvirt.Name, GoVersion: runtime.Version(),
+		Version: yolk.Version, Board: board.Name(), GoVersion: runtime.Version(),
 		UptimeSeconds: up.Seconds(), Goroutines: runtime.NumGoroutine(),
 		GOMAXPROCS: runtime.GOMAXPROCS(0), MSwitches: sched.MSwitches(),
 	}
@@ -101,7 +100,7 @@ func status() Status {
 			Wakeups: cs.Wakeups, Preempts: cs.Preempts, Async: cs.AsyncPreempts, Interrupts: map[string]uint64{},
 		}
 		core.BusyPercent = 100 * core.BusySeconds / up.Seconds()
-		for _, ic := range qemuvirt.Interrupts.Counts(c) {
+		for _, ic := range board.InterruptCounts(c) {
 			core.Interrupts[fmt.Sprint(ic.INTID)] = ic.Count
 		}
 		s.Cores = append(s.Cores, core)
@@ -109,10 +108,11 @@ func status() Status {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	s.Memory = Memory{HeapAlloc: ms.HeapAlloc, HeapSys: ms.HeapSys, Sys: ms.Sys, NumGC: ms.NumGC, PauseTotalNs: ms.PauseTotalNs}
-	if d, st := network.Device, network.Stack; d != nil && st != nil {
+	if nic := network.Current(); nic != nil {
+		st := nic.Stack
 		info := st.Info()
 		n := &s.Network
-		n.MAC, n.Addr, n.Gateway, n.IRQ = d.HardwareAddr().String(), info.Addr.String(), info.Gateway.String(), network.IRQ
+		n.MAC, n.Addr, n.Gateway, n.IRQ = nic.MAC.String(), info.Addr.String(), info.Gateway.String(), nic.IRQ
 		for _, a := range info.DNS {
 			n.DNS = append(n.DNS, a.String())
 		}
@@ -123,10 +123,11 @@ func status() Status {
 			n.DHCP = true
 			n.LeaseSecs = info.DHCP.LeaseTime.Seconds()
 		}
-		n.RxFrames, n.RxBytes, n.RxDrops, n.RxErrors = d.Stats.RxFrames.Load(), d.Stats.RxBytes.Load(), d.Stats.RxDrops.Load(), d.Stats.RxErrors.Load()
-		n.TxFrames, n.TxBytes, n.TxDrops, n.TxErrors = d.Stats.TxFrames.Load(), d.Stats.TxBytes.Load(), d.Stats.TxDrops.Load(), d.Stats.TxErrors.Load()
-		n.Interrupts = d.Stats.Interrupts.Load()
-		n.Features = virtionet.FeatureNames(d.Features())
+		c := nic.Counters()
+		n.RxFrames, n.RxBytes, n.RxDrops, n.RxErrors = c.RxFrames, c.RxBytes, c.RxDrops, c.RxErrors
+		n.TxFrames, n.TxBytes, n.TxDrops, n.TxErrors = c.TxFrames, c.TxBytes, c.TxDrops, c.TxErrors
+		n.Interrupts = c.Interrupts
+		n.Features = nic.Features
 		n.Counters = map[string]uint64{}
 		for _, c := range st.Counters() {
 			n.Counters[c.Name] = c.Value
@@ -136,7 +137,7 @@ func status() Status {
 		n.TCPRetransmits, n.TCPTimeouts = stats.TCP.Retransmits.Value(), stats.TCP.Timeouts.Value()
 		n.TCPInvalid, n.StackDrops = stats.TCP.InvalidSegmentsReceived.Value(), stats.DroppedPackets.Value()
 		n.LinkDrops = info.Drops
-		if err := d.Err(); err != nil {
+		if err := nic.Err(); err != nil {
 			n.Error = err.Error()
 		}
 	}

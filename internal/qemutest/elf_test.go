@@ -23,24 +23,27 @@ const (
 // elfFile returns a little-endian ELF64 executable for machine whose only
 // segment is the file itself, loaded at loadAddr, entered at the first byte
 // of body.
-func elfFile(machine uint16, body []byte) []byte {
+func elfFile(machine uint16, body []byte) []byte { return elfFileAt(machine, loadAddr, body) }
+
+// elfFileAt is elfFile loaded at addr.
+func elfFileAt(machine uint16, addr uint64, body []byte) []byte {
 	f := make([]byte, hdrSize, hdrSize+len(body))
 	copy(f, "\x7fELF\x02\x01\x01")
 	le := binary.LittleEndian
 	le.PutUint16(f[16:], 2) // ET_EXEC
 	le.PutUint16(f[18:], machine)
 	le.PutUint32(f[20:], 1)
-	le.PutUint64(f[24:], loadAddr+hdrSize) // entry
-	le.PutUint64(f[32:], 64)               // phoff
-	le.PutUint16(f[52:], 64)               // ehsize
-	le.PutUint16(f[54:], 56)               // phentsize
-	le.PutUint16(f[56:], 1)                // phnum
+	le.PutUint64(f[24:], addr+hdrSize) // entry
+	le.PutUint64(f[32:], 64)           // phoff
+	le.PutUint16(f[52:], 64)           // ehsize
+	le.PutUint16(f[54:], 56)           // phentsize
+	le.PutUint16(f[56:], 1)            // phnum
 	f = append(f, body...)
 	ph := f[64:]
 	le.PutUint32(ph[0:], 1) // PT_LOAD
 	le.PutUint32(ph[4:], 7) // RWX
-	le.PutUint64(ph[16:], loadAddr)
-	le.PutUint64(ph[24:], loadAddr)
+	le.PutUint64(ph[16:], addr)
+	le.PutUint64(ph[24:], addr)
 	le.PutUint64(ph[32:], uint64(len(f)))
 	le.PutUint64(ph[40:], uint64(len(f)))
 	le.PutUint64(ph[48:], 0x1000)

@@ -52,11 +52,14 @@ func newFake(t *testing.T) *fake {
 	return f
 }
 
-// opts returns isolated options that point the script at the fake.
+// opts returns isolated options that point the script at the fake. The
+// environment has the target's GOOS and GOARCH, as when go test runs the
+// script as its -exec.
 func (f *fake) opts(env ...string) Options {
 	return Options{
 		Isolated: true,
-		Env:      append([]string{"QEMU=" + f.qemu, "FAKE_DIR=" + f.dir}, env...),
+		Env: append([]string{"QEMU=" + f.qemu, "FAKE_DIR=" + f.dir,
+			"GOOS=tamago", "GOARCH=arm64", "GOOSPKG=github.com/usbarmory/tamago"}, env...),
 	}
 }
 
@@ -87,15 +90,20 @@ func (f *fake) pid() int {
 	return pid
 }
 
-// want is the QEMU argv that the script should produce: -M machine, then
-// mid (-smp/-m), the fixed options, -append cmdline, the modern
-// virtio-mmio transport, and tail.
+// want is the QEMU argv that the script should produce on virt: -M
+// machine, then mid (-smp/-m), the modern virtio-mmio transport, the
+// network options in tail (those before any other option), the fixed
+// options, -append cmdline, and the rest of tail (QEMU_EXTRA).
 func (f *fake) want(machine string, mid []string, cmdline string, tail ...string) []string {
 	w := []string{"-M", machine, "-cpu", "max"}
 	w = append(w, mid...)
+	w = append(w, "-global", "virtio-mmio.force-legacy=false")
+	if len(tail) >= 4 && tail[0] == "-netdev" {
+		w = append(w, tail[:4]...)
+		tail = tail[4:]
+	}
 	w = append(w, "-nographic", "-monitor", "none", "-serial", "stdio",
-		"-semihosting", "-no-reboot", "-kernel", f.elf, "-append", cmdline,
-		"-global", "virtio-mmio.force-legacy=false")
+		"-semihosting", "-no-reboot", "-kernel", f.elf, "-append", cmdline)
 	return append(w, tail...)
 }
 
@@ -143,8 +151,6 @@ func TestOptionsArgv(t *testing.T) {
 		{"gic3", []string{"-gic", "3"}, nil, "virt,gic-version=3", defMid, nil},
 		{"el2", []string{"-el2"}, nil, "virt,virtualization=on", defMid, nil},
 		{"gic3+el2", []string{"-el2", "-gic", "3"}, nil, "virt,gic-version=3,virtualization=on", defMid, nil},
-		{"machine", []string{"-machine", "raspi4b"}, nil, "raspi4b", nil, nil},
-		{"machine+smp+mem", []string{"-machine", "raspi4b", "-smp", "4", "-m", "2G"}, nil, "raspi4b", []string{"-smp", "4", "-m", "2G"}, nil},
 		{"machine virt", []string{"-machine", "virt", "-gic", "3"}, nil, "virt,gic-version=3", defMid, nil},
 		{"net", []string{"-net"}, nil, "virt", defMid, netTail},
 		{"net+hostfwd", []string{"-net"}, []string{"YOLK_HOSTFWD=tcp:127.0.0.1:2222-:22 udp::5353-:53"}, "virt", defMid,
@@ -156,7 +162,6 @@ func TestOptionsArgv(t *testing.T) {
 			"virt,gic-version=3,virtualization=on", []string{"-smp", "2", "-m", "256M"}, netTail},
 		{"env", nil, []string{"YOLK_SMP=3", "YOLK_MEM=768M", "YOLK_GIC=3", "YOLK_EL2=1", "YOLK_NET=1"},
 			"virt,gic-version=3,virtualization=on", []string{"-smp", "3", "-m", "768M"}, netTail},
-		{"env machine", nil, []string{"YOLK_MACHINE=raspi4b"}, "raspi4b", nil, nil},
 		{"options beat env", []string{"-smp", "2", "-m", "1G", "-gic", "2"}, []string{"YOLK_SMP=3", "YOLK_MEM=768M", "YOLK_GIC=3"},
 			"virt", []string{"-smp", "2", "-m", "1G"}, nil},
 	}
@@ -170,6 +175,40 @@ func TestOptionsArgv(t *testing.T) {
 				t.Errorf("QEMU argv\n got %q\nwant %q", got, want)
 			}
 		})
+	}
+}
+
+// On raspi4b the ELF boots as the Pi's kernel8.img, with the Pi's device
+// tree; the machine's cores and RAM are fixed.
+func TestRaspi4bArgv(t *testing.T) {
+	f := newFake(t)
+	// An image linked for board/rpi4: headers at 0x80000.
+	f.elf = writeFile(t, "pi.elf", elfFileAt(emAArch64, 0x80000, make([]byte, 16)), 0o644)
+	for _, env := range [][]string{nil, {"YOLK_MACHINE=raspi4b"}} {
+		args := []string{f.elf, "x"}
+		if env == nil {
+			args = append([]string{"-machine", "raspi4b", "-smp", "4"}, args...)
+		}
+		r := f.run(f.opts(env...), args...)
+		expectExit(t, r, 0, "")
+		got := f.argv()
+		dtb := filepath.Join(RepoRoot(t), "board/rpi4/testdata/bcm2711-rpi-4-b.dtb")
+		want := []string{"-M", "raspi4b", "-dtb", dtb, "-nographic", "-monitor", "none", "-serial", "stdio",
+			"-semihosting", "-no-reboot", "-kernel", "KERNEL", "-append", "x"}
+		if i := slices.Index(got, "-kernel"); i > 0 && i+1 < len(got) && strings.HasSuffix(got[i+1], "/kernel8.img") {
+			got[i+1] = "KERNEL"
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("QEMU argv\n got %q\nwant %q", got, want)
+		}
+	}
+	// A virt image is refused, as are options the machine fixes.
+	g := newFake(t)
+	expectExit(t, g.run(g.opts(), "-machine", "raspi4b", g.elf), 2, "link with -T 0x81000")
+	expectExit(t, g.run(g.opts(), "-machine", "raspi4b", "-smp", "2", f.elf), 2, "always has 4 cores")
+	expectExit(t, g.run(g.opts(), "-machine", "raspi4b", "-m", "1G", f.elf), 2, "always has 2G")
+	if g.argv() != nil {
+		t.Errorf("QEMU was started")
 	}
 }
 
@@ -485,7 +524,7 @@ func TestTerminal(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	want := f.want("virt", defMid, "x")
-	want[12] = "mon:stdio"
+	want[slices.Index(want, "-serial")+1] = "mon:stdio"
 	if got := f.argv(); !reflect.DeepEqual(got, want) {
 		t.Errorf("QEMU argv\n got %q\nwant %q", got, want)
 	}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"unsafe"
 
-	_ "github.com/yolkos/yolk/board/qemu-virt"
+	_ "github.com/yolkos/yolk/board"
 	"github.com/yolkos/yolk/kernel/exception"
 	"github.com/yolkos/yolk/kernel/semihosting"
 )

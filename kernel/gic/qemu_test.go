@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	qemuvirt "github.com/yolkos/yolk/board/qemu-virt"
+	"github.com/yolkos/yolk/board"
 	"github.com/yolkos/yolk/kernel/cpu"
 	"github.com/yolkos/yolk/kernel/exception"
 	"github.com/yolkos/yolk/kernel/gic"
@@ -64,7 +64,7 @@ func TestMain(m *testing.M) {
 		skipWhy = fmt.Sprintf("%d cores run Go: these tests need the one core they configure", n)
 		os.Exit(m.Run())
 	}
-	mach := qemuvirt.Machine
+	mach := board.Machine()
 	if mach.GIC == nil || mach.Timer == nil || mach.Timer.Virtual == 0 {
 		fmt.Println("gic tests: the device tree has no GIC or no virtual timer")
 		os.Exit(1)
@@ -152,7 +152,7 @@ func checkErr(t *testing.T) {
 
 func TestState(t *testing.T) {
 	need(t)
-	g := qemuvirt.Machine.GIC
+	g := board.Machine().GIC
 	if ctl.Version() != g.Version {
 		t.Errorf("version %d, device tree %d", ctl.Version(), g.Version)
 	}
@@ -206,7 +206,7 @@ func TestSGISelf(t *testing.T) {
 // With one core, "all but self" reaches nobody.
 func TestSGIOthers(t *testing.T) {
 	need(t)
-	if len(qemuvirt.Machine.CPUs) > 1 {
+	if len(board.Machine().CPUs) > 1 {
 		t.Skip("other cores exist (not started by these tests)")
 	}
 	h0, s0 := sgiHits.Load(), ctl.Spurious(core)
@@ -369,7 +369,7 @@ func TestTimerManyDeadlines(t *testing.T) {
 // (0 if the GIC has none).
 func freeSPIs(t *testing.T) (low, high uint32) {
 	used := map[uint32]bool{}
-	m := qemuvirt.Machine
+	m := board.Machine()
 	if m.UART != nil {
 		used[m.UART.IRQ] = true
 	}

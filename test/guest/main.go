@@ -13,7 +13,7 @@ import (
 	"strings"
 	"unsafe"
 
-	qemuvirt "github.com/yolkos/yolk/board/qemu-virt"
+	"github.com/yolkos/yolk/board"
 	"github.com/yolkos/yolk/boot"
 	"github.com/yolkos/yolk/kernel/cpu"
 	"github.com/yolkos/yolk/kernel/exception"
@@ -41,7 +41,7 @@ func main() {
 		var a, b [32]byte
 		rand.Read(a[:])
 		rand.Read(b[:])
-		fmt.Printf("entropy from %s: %x %x\n", qemuvirt.EntropySource(), a, b)
+		fmt.Printf("entropy from %s: %x %x\n", board.EntropySource(), a, b)
 	case "exit":
 		code, _ := strconv.Atoi(os.Args[2])
 		fmt.Println("exiting with", code)
@@ -101,6 +101,6 @@ func main() {
 func unexpectedIRQ() {
 	cpu.DisableIRQ()
 	exception.IRQ = nil
-	qemuvirt.Interrupts.SendSGI(1, cpu.Index())
+	board.Interrupts().SendSGI(1, cpu.Index())
 	cpu.EnableIRQ()
 }

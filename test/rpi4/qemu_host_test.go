@@ -21,10 +21,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
-)
 
-// LDFlags links an image for board/rpi4 (rpi4.mk passes the same value).
-const defaultLDFlags = "-T 0x81000 -R 0x1000 -checklinkname=0"
+	ytarget "github.com/yolkos/yolk/internal/target"
+)
 
 var (
 	root   string // repository root
@@ -64,43 +63,42 @@ func setup() (int, error) {
 }
 
 func tamago() (string, error) {
-	out, err := exec.Command("go", "tool", "-n", "github.com/usbarmory/tamago/cmd/tamago").Output()
+	out, err := exec.Command("go", "tool", "-n", ytarget.TamagoTool).Output()
 	if err != nil {
 		return "", fmt.Errorf("the TamaGo toolchain is not available (go tool -n ... tamago: %v); run `go tool tamago version`", err)
 	}
 	return strings.TrimSpace(string(out)), nil
 }
 
-func ldflags() string {
-	if f := os.Getenv("YOLK_RPI4_LDFLAGS"); f != "" {
-		return f
-	}
-	return defaultLDFlags
-}
-
+// buildTamago builds pkg for board/rpi4 as out, with extra go build (or
+// test -c) arguments first: "test", "-c" builds a package's tests.
 func buildTamago(pkg, out string, extra []string) error {
 	t, err := tamago()
 	if err != nil {
 		return err
 	}
-	args := append([]string{"build"}, extra...)
-	args = append(args, "-ldflags", ldflags(), "-o", out, pkg)
+	args := []string{"build"}
+	if len(extra) > 0 {
+		args = extra
+	}
+	args = append(args, ytarget.RPi4.BuildFlags("", "")...)
+	args = append(args, "-o", out, pkg)
 	cmd := exec.Command(t, args...)
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "GOOS=tamago", "GOARCH=arm64", "GOOSPKG=github.com/usbarmory/tamago")
+	cmd.Env = append(os.Environ(), ytarget.Env()...)
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("building %s: %v\n%s", pkg, err, b)
+		return fmt.Errorf("building %s for board/rpi4: %v\n%s", pkg, err, b)
 	}
 	return nil
 }
 
+// mkimage turns the ELF into the raw image the Pi's firmware loads.
 func mkimage(elfPath, img string) error {
-	cmd := exec.Command("go", "run", "./board/rpi4/mkimage", "-base", "0x80000", "-o", img, elfPath)
-	cmd.Dir = root
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("mkimage: %v\n%s", err, b)
+	b, err := ytarget.RawImage(elfPath, ytarget.RPi4.Image)
+	if err != nil {
+		return fmt.Errorf("%s: %v", elfPath, err)
 	}
-	return nil
+	return os.WriteFile(img, b, 0o644)
 }
 
 type result struct {
@@ -132,15 +130,18 @@ func bootDTB(t *testing.T, limit time.Duration, dtb, img string, args ...string)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "qemu-system-aarch64", "-M", "raspi4b", "-dtb", dtb, "-kernel", img,
-		"-nographic", "-monitor", "none", "-serial", "stdio", "-semihosting", "-no-reboot",
-		"-append", strings.Join(args, " "))
+	q := ytarget.QEMU{Board: ytarget.RPi4, DTB: dtb, Kernel: img, Cmdline: strings.Join(args, " ")}
+	qargs, err := q.Args()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(ctx, ytarget.QEMUBinary, qargs...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
-	err := cmd.Run()
+	err = cmd.Run()
 	r := result{Output: strings.ReplaceAll(out.String(), "\r", ""), Elapsed: time.Since(start)}
 	var ee *exec.ExitError
 	switch {
@@ -318,37 +319,35 @@ func TestImageLayout(t *testing.T) {
 	t.Logf("kernel8.img: %d bytes", len(img))
 }
 
-// The default application, built by `make rpi4`'s script, boots too.
+// The default application, built for the Pi by `go tool yolk build
+// -board rpi4` as a user would (make rpi4 runs the same), boots too.
 func TestQEMUDefaultApp(t *testing.T) {
 	out := filepath.Join(tmp, "app")
-	tam, err := tamago()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("board/rpi4/build.sh", "./cmd/demo", out)
+	cmd := exec.Command("go", "tool", "yolk", "build", "-board", "rpi4", "-o", out, "./cmd/demo")
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "TAMAGO="+tam, "RPI4_LDFLAGS="+ldflags(), "FIRMWARE_DIR="+filepath.Join(tmp, "nofirmware"))
 	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build.sh: %v\n%s", err, b)
+		t.Fatalf("yolk build: %v\n%s", err, b)
+	} else if !bytes.Contains(b, []byte("fetch it with")) {
+		t.Errorf("yolk build does not say that the firmware is missing:\n%s", b)
 	}
-	for _, f := range []string{"kernel8.img", "config.txt", "cmdline.txt", "bcm2711-rpi-4-b.dtb", "README.txt"} {
-		if _, err := os.Stat(filepath.Join(out, "sd", f)); err != nil {
+	for _, f := range []string{"kernel8.img", "kernel8.elf", "config.txt", "cmdline.txt", "bcm2711-rpi-4-b.dtb", "README.txt"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Error(err)
 		}
 	}
-	readme, _ := os.ReadFile(filepath.Join(out, "sd", "README.txt"))
+	readme, _ := os.ReadFile(filepath.Join(out, "README.txt"))
 	for _, w := range []string{"start4.elf", "fixup4.dat", "bcm2711-rpi-4-b.dtb", "SHA-256", "MISSING: start4.elf fixup4.dat"} {
 		if !bytes.Contains(readme, []byte(w)) {
 			t.Errorf("README.txt lacks %q:\n%s", w, readme)
 		}
 	}
-	cfg, _ := os.ReadFile(filepath.Join(out, "sd", "config.txt"))
+	cfg, _ := os.ReadFile(filepath.Join(out, "config.txt"))
 	for _, w := range []string{"arm_64bit=1", "enable_uart=1", "kernel=kernel8.img", "kernel_address=0x80000"} {
 		if !bytes.Contains(cfg, []byte(w)) {
 			t.Errorf("config.txt lacks %q", w)
 		}
 	}
-	r := boot(t, filepath.Join(out, "sd", "kernel8.img"))
+	r := boot(t, filepath.Join(out, "kernel8.img"))
 	expectExit(t, r, 0)
 	expect(t, r, "on rpi4 (Raspberry Pi 4 Model B)", "network parts disabled", "hello from Go", "on 4 core(s)")
 }

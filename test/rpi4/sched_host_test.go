@@ -3,14 +3,12 @@
 package rpi4
 
 import (
-	"encoding/json"
 	"fmt"
 	"go/ast"
 	"go/build"
 	"go/parser"
 	"go/token"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -22,17 +20,10 @@ import (
 	"unicode/utf8"
 )
 
-// The board packages a guest test imports; buildForRPi4 swaps the first
-// (and its subpackages) for the second.
-const (
-	virtBoard = "github.com/yolkos/yolk/board/qemu-virt"
-	rpi4Board = "github.com/yolkos/yolk/board/rpi4"
-)
-
-// The sched package's target tests, written for board/qemu-virt, on the
-// Raspberry Pi 4 board under raspi4b's four cores: the test binary is built
-// with board/rpi4 in place of board/qemu-virt (as board/rpi4/build.sh does
-// for applications) and booted as kernel8.img.
+// The sched package's target tests on the Raspberry Pi 4 board under
+// raspi4b's four cores: the tests import package board, so the test
+// binary built with board/rpi4's build tag links board/rpi4; it is booted
+// as kernel8.img.
 //
 // YOLK_LONG=1 (set by `make test`) selects the full-length variants, as
 // yolk.long=1 does in the Makefile's QEMU runs on virt.
@@ -43,7 +34,7 @@ func TestQEMUSchedSuite(t *testing.T) {
 		t.Fatal(err)
 	}
 	elf := filepath.Join(tmp, pkg+".test")
-	if err := buildTestForRPi4(pkg, elf); err != nil {
+	if err := buildTamago("./"+pkg+"/", elf, []string{"test", "-c"}); err != nil {
 		t.Fatal(err)
 	}
 	img := filepath.Join(tmp, pkg+".img")
@@ -100,86 +91,6 @@ func TestQEMUSchedSuite(t *testing.T) {
 	if t.Failed() {
 		t.Logf("guest output:\n%s", r.Output)
 	}
-}
-
-// buildTestForRPi4 builds the test binary of the repository's package dir
-// for board/rpi4 into out.
-func buildTestForRPi4(dir, out string) error {
-	overlay, err := rpi4Overlay(dir, filepath.Join(tmp, "overlay-"+dir))
-	if err != nil {
-		return err
-	}
-	tam, err := tamago()
-	if err != nil {
-		return err
-	}
-	cmd := exec.Command(tam, "test", "-c", "-o", out, "-overlay", overlay, "-ldflags", ldflags(), "./"+dir+"/")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "GOOS=tamago", "GOARCH=arm64", "GOOSPKG=github.com/usbarmory/tamago")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("building the tests of %s for board/rpi4: %v\n%s", dir, err, b)
-	}
-	return nil
-}
-
-// rpi4Overlay writes, into work, a copy of every test file of the package
-// dir that imports board/qemu-virt or one of its packages, with those
-// imports pointing at board/rpi4's, and a go build -overlay file that puts
-// the copies in place of the originals. It returns the overlay file.
-func rpi4Overlay(dir, work string) (string, error) {
-	files, err := filepath.Glob(filepath.Join(root, dir, "*_test.go"))
-	if err != nil {
-		return "", err
-	}
-	if err := os.MkdirAll(work, 0o755); err != nil {
-		return "", err
-	}
-	replace := map[string]string{}
-	for _, f := range files {
-		src, err := os.ReadFile(f)
-		if err != nil {
-			return "", err
-		}
-		fset := token.NewFileSet()
-		file, err := parser.ParseFile(fset, f, src, parser.ImportsOnly)
-		if err != nil {
-			return "", err
-		}
-		// Rewrite from the end, so earlier offsets stay valid.
-		out := src
-		changed := false
-		for i := len(file.Imports) - 1; i >= 0; i-- {
-			lit := file.Imports[i].Path
-			path, err := strconv.Unquote(lit.Value)
-			if err != nil {
-				return "", err
-			}
-			if path != virtBoard && !strings.HasPrefix(path, virtBoard+"/") {
-				continue
-			}
-			start, end := fset.Position(lit.Pos()).Offset, fset.Position(lit.End()).Offset
-			repl := strconv.Quote(rpi4Board + strings.TrimPrefix(path, virtBoard))
-			out = append(append(append([]byte{}, out[:start]...), repl...), out[end:]...)
-			changed = true
-		}
-		if !changed {
-			continue
-		}
-		g := filepath.Join(work, filepath.Base(f))
-		if err := os.WriteFile(g, out, 0o644); err != nil {
-			return "", err
-		}
-		replace[f] = g
-	}
-	if len(replace) == 0 {
-		return "", fmt.Errorf("no test file of %s imports %s", dir, virtBoard)
-	}
-	b, err := json.Marshal(map[string]any{"Replace": replace})
-	if err != nil {
-		return "", err
-	}
-	overlay := filepath.Join(work, "overlay.json")
-	return overlay, os.WriteFile(overlay, b, 0o644)
 }
 
 // targetTests lists the Test functions of the package dir's test files

@@ -9,15 +9,7 @@ package network
 import (
 	"errors"
 
-	virtionet "github.com/yolkos/yolk/drivers/virtio/net"
 	"github.com/yolkos/yolk/netstack"
-)
-
-var (
-	// Device, IRQ and Stack stay unset: there is no network device.
-	Device *virtionet.Device
-	IRQ    uint32
-	Stack  *netstack.Stack
 )
 
 // ErrNoDriver is what Start returns.
