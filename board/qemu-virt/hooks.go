@@ -23,6 +23,7 @@ import (
 //go:linkname hwinit0 runtime/goos.Hwinit0
 //go:nosplit
 func hwinit0() {
+	boardkit.DetectCPUFeatures()
 	boardkit.Console.Base = uintptr(boot.UARTBase())
 	goos.Exit = exit
 
