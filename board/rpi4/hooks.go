@@ -14,7 +14,6 @@ import (
 	"github.com/yolkos/yolk/drivers/bcm2711/rng200"
 	"github.com/yolkos/yolk/drivers/hostrng"
 	"github.com/yolkos/yolk/kernel/cpu"
-	"github.com/yolkos/yolk/kernel/timer"
 )
 
 // Baud is the console's speed (8N1).
@@ -73,11 +72,6 @@ func hwinit0() {
 	goos.Exit = exit
 	saveDTB()
 	blob := unsafe.Pointer(dtbAddr)
-
-	count := cpu.Counter
-	hz := timer.Frequency()
-	mailbox.Clock.Count, mailbox.Clock.Hz = count, hz
-	rng200.Clock.Count, rng200.Clock.Hz = count, hz
 
 	initUARTPins(blob)
 	initUARTClock(blob)

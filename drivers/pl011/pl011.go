@@ -4,7 +4,7 @@
 // and all cores, so it only touches the data and flag registers.
 package pl011
 
-import "unsafe"
+import "github.com/yolkos/yolk/kernel/reg"
 
 const (
 	regDR   = 0x00 // data
@@ -32,31 +32,23 @@ type UART struct {
 }
 
 //go:nosplit
-func (u *UART) reg(off uintptr) *uint32 {
-	return (*uint32)(unsafe.Pointer(u.Base + off))
-}
+func (u *UART) load(off uintptr) uint32 { return reg.Read32(u.Base + off) }
 
 //go:nosplit
-func load(r *uint32) uint32 { return *(*uint32)(noescape(unsafe.Pointer(r))) }
-
-//go:nosplit
-func store(r *uint32, v uint32) { *(*uint32)(noescape(unsafe.Pointer(r))) = v }
-
-//go:nosplit
-func noescape(p unsafe.Pointer) unsafe.Pointer { return p }
+func (u *UART) store(off uintptr, v uint32) { reg.Write32(u.Base+off, v) }
 
 // Init programs 8N1 at the given baud rate from the UART reference clock
 // (both in Hz; baud divisor = clock / (16 * baud), in 1/64 steps).
 func (u *UART) Init(clock, baud uint32) {
-	store(u.reg(regCR), 0)
-	for load(u.reg(regFR))&frBUSY != 0 {
+	u.store(regCR, 0)
+	for u.load(regFR)&frBUSY != 0 {
 	}
 	div := (uint64(clock)*4 + uint64(baud)/2) / uint64(baud) // 64 * clock / (16 * baud)
-	store(u.reg(regIBRD), uint32(div>>6))
-	store(u.reg(regFBRD), uint32(div&63))
-	store(u.reg(regLCRH), lcrhFEN|lcrhWLEN8)
-	store(u.reg(regIMSC), 0)
-	store(u.reg(regCR), crUARTEN|crTXE|crRXE)
+	u.store(regIBRD, uint32(div>>6))
+	u.store(regFBRD, uint32(div&63))
+	u.store(regLCRH, lcrhFEN|lcrhWLEN8)
+	u.store(regIMSC, 0)
+	u.store(regCR, crUARTEN|crTXE|crRXE)
 }
 
 // Putc sends c, waiting while the transmit FIFO is full. A UART at
@@ -67,9 +59,9 @@ func (u *UART) Putc(c byte) {
 	if u.Base == 0 {
 		return
 	}
-	for load(u.reg(regFR))&frTXFF != 0 {
+	for u.load(regFR)&frTXFF != 0 {
 	}
-	store(u.reg(regDR), uint32(c))
+	u.store(regDR, uint32(c))
 }
 
 // WriteString sends s, turning "\n" into "\r\n" for terminals.

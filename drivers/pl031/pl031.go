@@ -3,7 +3,7 @@
 // of seconds, which QEMU sets to the host's time (UTC) at start.
 package pl031
 
-import "unsafe"
+import "github.com/yolkos/yolk/kernel/reg"
 
 const regDR = 0x00 // data register: the current count
 
@@ -16,5 +16,5 @@ type RTC struct {
 //
 //go:nosplit
 func (r RTC) Seconds() uint32 {
-	return *(*uint32)(unsafe.Pointer(r.Base + regDR))
+	return reg.Read32(r.Base + regDR)
 }

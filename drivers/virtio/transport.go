@@ -12,8 +12,8 @@ package virtio
 import (
 	"errors"
 	"fmt"
-	"sync/atomic"
-	"unsafe"
+
+	"github.com/yolkos/yolk/kernel/reg"
 )
 
 // virtio-mmio registers (4.2.2).
@@ -87,17 +87,13 @@ type Transport struct {
 // String names the transport for messages.
 func (t *Transport) String() string { return fmt.Sprintf("virtio-mmio device at %#x", t.Base) }
 
-// Register accesses go through sync/atomic so that the compiler neither
-// merges nor elides them; on arm64 they are LDAR/STLR, whose ordering
-// also puts ring updates in memory before a notification reaches the
+// Register accesses go through kernel/reg: the compiler neither merges
+// nor elides them, and a write is ordered after every earlier memory
+// access, so ring updates are in memory before a notification reaches the
 // device.
-func (t *Transport) read(off uintptr) uint32 {
-	return atomic.LoadUint32((*uint32)(unsafe.Pointer(t.Base + off)))
-}
+func (t *Transport) read(off uintptr) uint32 { return reg.Read32(t.Base + off) }
 
-func (t *Transport) write(off uintptr, v uint32) {
-	atomic.StoreUint32((*uint32)(unsafe.Pointer(t.Base+off)), v)
-}
+func (t *Transport) write(off uintptr, v uint32) { reg.Write32(t.Base+off, v) }
 
 // Probe identifies the device behind the transport: its device ID, or an
 // error for a window that is not virtio-mmio, a legacy (version 1)
@@ -272,14 +268,14 @@ func (t *Transport) Config(off uintptr, n int) uint32 {
 	for {
 		gen := t.read(regConfigGen)
 		var v uint32
-		p := unsafe.Pointer(t.Base + regConfig + off)
+		a := t.Base + regConfig + off
 		switch n {
 		case 1:
-			v = uint32(*(*uint8)(p))
+			v = uint32(reg.Read8(a))
 		case 2:
-			v = uint32(*(*uint16)(p))
+			v = uint32(reg.Read16(a))
 		default:
-			v = atomic.LoadUint32((*uint32)(p))
+			v = reg.Read32(a)
 		}
 		if t.read(regConfigGen) == gen {
 			return v

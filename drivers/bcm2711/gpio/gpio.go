@@ -4,7 +4,7 @@
 // node (0xfe200000 in low-peripheral mode).
 package gpio
 
-import "unsafe"
+import "github.com/yolkos/yolk/kernel/reg"
 
 // Registers (5.2 "Register View").
 const (
@@ -50,15 +50,9 @@ type Controller struct {
 }
 
 //go:nosplit
-func (c *Controller) reg(off uintptr) *uint32 {
-	return (*uint32)(unsafe.Pointer(c.Base + off))
-}
-
-//go:nosplit
 func (c *Controller) rmw(off uintptr, shift, width uint, v uint32) {
-	r := c.reg(off)
 	mask := uint32(1)<<width - 1
-	*r = *r&^(mask<<shift) | (v&mask)<<shift
+	reg.Write32(c.Base+off, reg.Read32(c.Base+off)&^(mask<<shift)|(v&mask)<<shift)
 }
 
 // SetFunction selects pin's function.
@@ -78,7 +72,7 @@ func (c *Controller) GetFunction(pin int) Function {
 	if pin < 0 || pin >= Pins {
 		return Input
 	}
-	return Function(*c.reg(regGPFSEL0 + 4*uintptr(pin/10)) >> (3 * uint(pin%10)) & 7)
+	return Function(reg.Read32(c.Base+regGPFSEL0+4*uintptr(pin/10)) >> (3 * uint(pin%10)) & 7)
 }
 
 // SetPull sets pin's pull-up/down resistor.
@@ -102,7 +96,7 @@ func (c *Controller) Set(pin int, high bool) {
 	if high {
 		off = regGPSET0
 	}
-	*c.reg(off + 4*uintptr(pin/32)) = 1 << (pin % 32)
+	reg.Write32(c.Base+off+4*uintptr(pin/32), 1<<(pin%32))
 }
 
 // Level reads a pin.
@@ -112,5 +106,5 @@ func (c *Controller) Level(pin int) bool {
 	if pin < 0 || pin >= Pins {
 		return false
 	}
-	return *c.reg(regGPLEV0 + 4*uintptr(pin/32))>>(pin%32)&1 != 0
+	return reg.Read32(c.Base+regGPLEV0+4*uintptr(pin/32))>>(pin%32)&1 != 0
 }

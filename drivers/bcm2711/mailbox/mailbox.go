@@ -2,7 +2,10 @@ package mailbox
 
 import (
 	"sync/atomic"
+	"time"
 	"unsafe"
+
+	"github.com/yolkos/yolk/kernel/reg"
 )
 
 // Mailbox registers, offsets from the mailbox block (the device tree's
@@ -25,14 +28,6 @@ const (
 	// BCM2711 device tree: bus 0xc0000000 = ARM 0).
 	BusAlias = 0xc000_0000
 )
-
-// Clock reads a free-running counter and its frequency, for timeouts.
-// Boards set it to the generic timer (kernel/cpu.Counter) before the
-// first call; without it a call spins a fixed number of times.
-var Clock struct {
-	Count func() uint64
-	Hz    uint64
-}
 
 // Mailbox is the VideoCore mailbox block at a physical address (identity
 // mapped, Device memory).
@@ -57,14 +52,10 @@ func msgBuf() []uint32 {
 }
 
 //go:nosplit
-func (m *Mailbox) load(off uintptr) uint32 {
-	return *(*uint32)(unsafe.Pointer(m.Base + off))
-}
+func (m *Mailbox) load(off uintptr) uint32 { return reg.Read32(m.Base + off) }
 
 //go:nosplit
-func (m *Mailbox) store(off uintptr, v uint32) {
-	*(*uint32)(unsafe.Pointer(m.Base + off)) = v
-}
+func (m *Mailbox) store(off uintptr, v uint32) { reg.Write32(m.Base+off, v) }
 
 // Call sends a message with the single tag id and request values req and
 // copies the answer's value words into resp (at most 8 words either way).
@@ -117,21 +108,6 @@ func (m *Mailbox) call(id uint32, req, resp []uint32) (int, error) {
 // wait polls the status register until flag clears, for at most 1s.
 //
 //go:nosplit
-func (m *Mailbox) wait(reg uintptr, flag uint32) bool {
-	var until uint64
-	if Clock.Count != nil {
-		until = Clock.Count() + Clock.Hz
-	}
-	for i := 0; ; i++ {
-		if m.load(reg)&flag == 0 {
-			return true
-		}
-		if Clock.Count != nil {
-			if Clock.Count() > until {
-				return false
-			}
-		} else if i > 100_000_000 {
-			return false
-		}
-	}
+func (m *Mailbox) wait(off uintptr, flag uint32) bool {
+	return reg.Wait(m.Base+off, flag, 0, time.Second)
 }

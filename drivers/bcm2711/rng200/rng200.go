@@ -20,7 +20,9 @@ package rng200
 import (
 	"errors"
 	"sync/atomic"
-	"unsafe"
+	"time"
+
+	"github.com/yolkos/yolk/kernel/reg"
 )
 
 const (
@@ -45,14 +47,6 @@ const (
 	sampleDiv  = 3
 )
 
-// Clock reads a free-running counter and its frequency, for timeouts.
-// Boards set it before the first Read (kernel/cpu.Counter and the
-// counter frequency); without it waits are bounded by a spin count.
-var Clock struct {
-	Count func() uint64
-	Hz    uint64
-}
-
 // Errors Read can report (preallocated: Read runs before the heap exists).
 var (
 	ErrTimeout = errors.New("rng200: no random words within 1s")
@@ -65,16 +59,17 @@ type RNG struct {
 }
 
 //go:nosplit
-func (r *RNG) reg(off uintptr) *uint32 {
-	return (*uint32)(unsafe.Pointer(r.Base + off))
-}
+func (r *RNG) load(off uintptr) uint32 { return reg.Read32(r.Base + off) }
+
+//go:nosplit
+func (r *RNG) store(off uintptr, v uint32) { reg.Write32(r.Base+off, v) }
 
 // Init starts the generator unless the firmware already has. It does
 // not wait for the warm-up; Read does.
 //
 //go:nosplit
 func (r *RNG) Init() {
-	if *r.reg(regCtrl)&ctrlEnable != 0 {
+	if r.load(regCtrl)&ctrlEnable != 0 {
 		return
 	}
 	r.start()
@@ -82,21 +77,21 @@ func (r *RNG) Init() {
 
 //go:nosplit
 func (r *RNG) start() {
-	*r.reg(regCtrl) = 0
-	*r.reg(regRNGReset) = 1
-	*r.reg(regRBGReset) = 1
-	*r.reg(regRBGReset) = 0
-	*r.reg(regRNGReset) = 0
-	*r.reg(regIntStatus) = ^uint32(0)
-	*r.reg(regThreshold) = warmupBits
-	*r.reg(regFIFOCount) = fifoLevel << 8
-	*r.reg(regCtrl) = sampleDiv<<ctrlDivShift | ctrlEnable
+	r.store(regCtrl, 0)
+	r.store(regRNGReset, 1)
+	r.store(regRBGReset, 1)
+	r.store(regRBGReset, 0)
+	r.store(regRNGReset, 0)
+	r.store(regIntStatus, ^uint32(0))
+	r.store(regThreshold, warmupBits)
+	r.store(regFIFOCount, fifoLevel<<8)
+	r.store(regCtrl, sampleDiv<<ctrlDivShift|ctrlEnable)
 }
 
 // Enabled reports whether the generator runs.
 //
 //go:nosplit
-func (r *RNG) Enabled() bool { return *r.reg(regCtrl)&ctrlEnable != 0 }
+func (r *RNG) Enabled() bool { return r.load(regCtrl)&ctrlEnable != 0 }
 
 // Word returns the next 32 random bits, waiting up to 1s for them. After
 // a health-test failure the block is reset and the wait starts again,
@@ -105,19 +100,16 @@ func (r *RNG) Enabled() bool { return *r.reg(regCtrl)&ctrlEnable != 0 }
 //go:nosplit
 func (r *RNG) Word() (uint32, error) {
 	for attempt := 0; attempt < 2; attempt++ {
-		var until uint64
-		if Clock.Count != nil {
-			until = Clock.Count() + Clock.Hz
-		}
-		for i := 0; ; i++ {
-			if *r.reg(regIntStatus)&(statusLockup|statusNISTErr) != 0 {
+		dl := reg.After(time.Second)
+		for {
+			if r.load(regIntStatus)&(statusLockup|statusNISTErr) != 0 {
 				r.start()
 				break
 			}
-			if *r.reg(regFIFOCount)&0xff != 0 {
-				return *r.reg(regFIFOData), nil
+			if r.load(regFIFOCount)&0xff != 0 {
+				return r.load(regFIFOData), nil
 			}
-			if Clock.Count != nil && Clock.Count() > until || Clock.Count == nil && i > 100_000_000 {
+			if dl.Passed() {
 				return 0, ErrTimeout
 			}
 		}
@@ -159,4 +151,4 @@ func (r *RNG) read(b []byte) error {
 // BitCount is the number of bits generated since the last reset.
 //
 //go:nosplit
-func (r *RNG) BitCount() uint32 { return *r.reg(regBitCount) }
+func (r *RNG) BitCount() uint32 { return r.load(regBitCount) }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 	"unsafe"
+
+	"github.com/yolkos/yolk/kernel/reg"
 )
 
 func TestFakeBlock(t *testing.T) {
@@ -24,12 +26,16 @@ func TestFakeBlock(t *testing.T) {
 	if string(b) != "\x01\x02\x03\x04\x01\x02" {
 		t.Errorf("Read = %x", b)
 	}
-	// An empty FIFO times out (the spin bound, without a clock).
+	// An empty FIFO times out after 1s of a fake counter.
 	n := 0
-	Clock.Count, Clock.Hz = func() uint64 { n++; return uint64(n) }, 1000
+	defer func(c reg.Counter) { reg.Clock = c }(reg.Clock)
+	reg.Clock = reg.Counter{Count: func() uint64 { n++; return uint64(n) }, Hz: func() uint64 { return 1000 }}
 	regs[regFIFOCount/4] = 0
 	if _, err := r.Word(); !errors.Is(err, ErrTimeout) {
 		t.Errorf("empty FIFO: %v", err)
+	}
+	if n < 1000 || n > 1010 {
+		t.Errorf("gave up after %d counts of a 1000 Hz clock, want 1 s", n)
 	}
 	// A health-test failure resets the block, twice, then gives up.
 	regs[regIntStatus/4] = statusNISTErr
