@@ -120,6 +120,8 @@ func initUARTPins(blob unsafe.Pointer) {
 func initUARTClock(blob unsafe.Pointer) {
 	if base, ok := devicetree.EarlyCompatibleReg(blob, "brcm,bcm2835-mbox"); ok {
 		Firmware.Base = uintptr(base)
+		// Until hwinit1 reads the device tree's dma-ranges.
+		Firmware.DMA = mailbox.SoCBus()
 		var r [2]uint32
 		req := [2]uint32{mailbox.ClockUART, 0}
 		if _, uartErr = Firmware.Call(mailbox.TagClockRate, req[:], r[:]); uartErr == nil && r[0] == mailbox.ClockUART && r[1] != 0 {

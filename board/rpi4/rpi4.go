@@ -25,6 +25,7 @@ import (
 	"github.com/yolkos/yolk/board/internal/boardkit"
 	"github.com/yolkos/yolk/boot"
 	"github.com/yolkos/yolk/devicetree"
+	"github.com/yolkos/yolk/drivers/dma"
 	"github.com/yolkos/yolk/kernel/timer"
 )
 
@@ -77,6 +78,15 @@ func hwinit1() {
 	}
 	boardkit.Linked = boardkit.Board{Name: Name, Tree: Tree, Machine: Machine,
 		Interrupts: Interrupts, Entropy: EntropySource, Banner: Banner}
+	// The VideoCore's view of RAM, from the mailbox node's dma-ranges.
+	for _, n := range Tree.Compatible("brcm,bcm2835-mbox") {
+		if n.Enabled() {
+			if Firmware.DMA, err = dma.BusOf(n); err != nil {
+				fatal("mailbox: " + err.Error())
+			}
+			break
+		}
+	}
 }
 
 func fatal(msg string) { boardkit.Fatal(msg) }

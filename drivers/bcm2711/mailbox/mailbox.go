@@ -5,6 +5,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/yolkos/yolk/drivers/dma"
 	"github.com/yolkos/yolk/kernel/reg"
 )
 
@@ -22,32 +23,40 @@ const (
 
 	// ChannelProperty is the property-tag channel, ARM to VideoCore.
 	ChannelProperty = 8
-
-	// BusAlias is what the VideoCore adds to an ARM physical address
-	// below 1 GiB to reach it uncached (the /soc dma-ranges of the
-	// BCM2711 device tree: bus 0xc0000000 = ARM 0).
-	BusAlias = 0xc000_0000
 )
 
 // Mailbox is the VideoCore mailbox block at a physical address (identity
-// mapped, Device memory).
+// mapped, Device memory). DMA is how the VideoCore addresses the ARM's
+// RAM (its node's dma-ranges); Call fails while it reaches nothing.
 type Mailbox struct {
 	Base uintptr
+	DMA  dma.Bus
 }
+
+// SoCBus is what the Pi 4's device tree says of the VideoCore's view of
+// RAM (the /soc dma-ranges: bus 0xc0000000 is ARM address 0, for 1 GiB,
+// uncached). Boards use it before they can read the device tree's own.
+//
+//go:nosplit
+func SoCBus() dma.Bus { return dma.Window(0xc000_0000, 0, 1<<30) }
 
 // One message buffer, shared by every call under a spin lock: calls may
 // run before the heap exists. The firmware needs it 16-byte aligned; it
-// must also lie in the first GiB (see BusAlias), which an image's .bss on
-// the Pi does.
+// must also lie where the VideoCore reaches (the first GiB), which an
+// image's .bss on the Pi does. It fills whole cache writeback granules of
+// its own (2 KiB, the architectural maximum), so that invalidating it
+// loses nothing else's writes.
+const granuleMax = 2048
+
 var (
-	raw  [MaxMessageWords + 16]uint32
+	raw  [2 * granuleMax / 4]uint32
 	busy atomic.Uint32
 )
 
 //go:nosplit
 func msgBuf() []uint32 {
 	p := uintptr(unsafe.Pointer(&raw[0]))
-	off := (16 - p&15) & 15 / 4
+	off := (granuleMax - p%granuleMax) % granuleMax / 4
 	return raw[off : off+MaxMessageWords]
 }
 
@@ -79,15 +88,16 @@ func (m *Mailbox) call(id uint32, req, resp []uint32) (int, error) {
 		return 0, err
 	}
 	start := uintptr(unsafe.Pointer(&buf[0]))
-	end := start + uintptr(4*n)
-	if start >= 1<<30 {
-		return 0, ErrTooLong
+	bus, ok := m.DMA.Addr(start, uintptr(4*n))
+	if !ok || bus >= 1<<32 {
+		return 0, ErrUnreachable
 	}
-	// The firmware reads and writes memory behind the ARM caches: clean
-	// the request to the point of coherency, and discard any line a
-	// speculative read may have brought back before reading the answer.
-	cleanInvalidate(start, end)
-	addr := uint32(start) | BusAlias
+	// The firmware reads and writes memory behind the ARM caches: the
+	// request goes to the point of coherency, and any line a speculative
+	// read brought back is discarded before the answer is read.
+	msg := unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), 4*n)
+	dma.ForDevice(msg)
+	addr := uint32(bus)
 	if !m.wait(regStatus1, statusFull) {
 		return 0, ErrTimeout
 	}
@@ -101,7 +111,7 @@ func (m *Mailbox) call(id uint32, req, resp []uint32) (int, error) {
 		}
 		// An answer for another channel or message: not ours, drop it.
 	}
-	cleanInvalidate(start, end)
+	dma.ForCPU(msg)
 	return Decode(buf[:n], id, resp)
 }
 

@@ -90,6 +90,9 @@ var (
 	ErrRejected   = errors.New("mailbox: the firmware reported an error parsing the request")
 	ErrNoResponse = errors.New("mailbox: the firmware did not answer the tag (unknown tag?)")
 	ErrBadReply   = errors.New("mailbox: malformed reply")
+	// ErrUnreachable: the message buffer lies outside the VideoCore's
+	// view of RAM (Mailbox.DMA), or the board has not set that view.
+	ErrUnreachable = errors.New("mailbox: the VideoCore cannot address the message buffer (Mailbox.DMA)")
 )
 
 // Encode writes a message holding the single tag id with request values

@@ -1,5 +1,0 @@
-//go:build !arm64
-
-package mailbox
-
-func cleanInvalidate(start, end uintptr) {}
