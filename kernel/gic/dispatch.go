@@ -33,7 +33,7 @@ func (c *Controller) dispatch() {
 		} else {
 			// GICC_IAR: INTID [9:0]; for an SGI the source CPU [12:10],
 			// which GICC_EOIR must be given back.
-			iar = read32(c.cpuif + giccIAR)
+			iar = readRelaxed(c.cpuif + giccIAR)
 			intid = iar & 0x3ff
 		}
 		if intid >= MaxINTID && intid <= SpuriousINTID {
@@ -59,7 +59,7 @@ func (c *Controller) dispatch() {
 		if v3 {
 			writeEOIR1(uint64(iar))
 		} else {
-			write32(c.cpuif+giccEOIR, iar)
+			writeRelaxed(c.cpuif+giccEOIR, iar)
 		}
 	}
 }

@@ -12,6 +12,17 @@ func read32(a uintptr) uint32 { return reg.Read32(a) }
 //go:nosplit
 func write32(a uintptr, v uint32) { reg.Write32(a, v) }
 
+// readRelaxed and writeRelaxed are for GICC_IAR and GICC_EOIR, once per
+// interrupt: no barrier, as before kernel/reg (and as Linux's
+// gic_handle_irq). A handler orders what it needs itself (kernel/reg's
+// ordered accessors, sync/atomic).
+//
+//go:nosplit
+func readRelaxed(a uintptr) uint32 { return reg.Read32Relaxed(a) }
+
+//go:nosplit
+func writeRelaxed(a uintptr, v uint32) { reg.Write32Relaxed(a, v) }
+
 // write8 stores one byte: GICD_IPRIORITYR, GICD_ITARGETSR and
 // GICR_IPRIORITYR are byte-accessible (IHI 0048B 4.3.11, 4.3.12;
 // IHI 0069 GICD_IPRIORITYR), so one INTID's field is set without a

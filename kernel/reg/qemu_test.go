@@ -24,6 +24,10 @@ func TestTargetAccessors(t *testing.T) {
 	if reg.Read32(base) != 0x1122_3344 || reg.Read16(base+2) != 0x1122 || reg.Read8(base+5) != 0xab {
 		t.Error("reads")
 	}
+	reg.Write32Relaxed(base+4, 7)
+	if regs[1] != 7 || reg.Read32Relaxed(base+4) != 7 {
+		t.Errorf("relaxed: %#x", regs)
+	}
 	start := time.Now()
 	if reg.Wait(base, 1<<31, 1<<31, 20*time.Millisecond) {
 		t.Error("Wait: bit 31 is clear")

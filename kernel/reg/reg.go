@@ -33,6 +33,12 @@
 // buffer read by the CPU is finished before the register write that hands
 // it back to a device.
 //
+// Read32Relaxed and Write32Relaxed leave out the barriers, as Linux's
+// readl_relaxed/writel_relaxed do, for the hot paths whose ordering
+// against memory is not needed: the GIC's acknowledge and end-of-interrupt
+// registers, read and written once per interrupt (Linux's gic_handle_irq
+// uses the relaxed forms there too).
+//
 // Every accessor is nosplit and allocation-free: they run in interrupt
 // handlers, in runtime hooks (printk) and before the runtime exists. On
 // other architectures (host tests against fake register blocks in Go

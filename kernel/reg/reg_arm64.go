@@ -16,3 +16,11 @@ func Write8(addr uintptr, v uint8)
 
 // Write32 writes the 32-bit register at addr.
 func Write32(addr uintptr, v uint32)
+
+// Read32Relaxed reads the 32-bit register at addr with no barrier: only
+// the first two guarantees of the package comment hold.
+func Read32Relaxed(addr uintptr) uint32
+
+// Write32Relaxed writes the 32-bit register at addr with no barrier:
+// only the first two guarantees of the package comment hold.
+func Write32Relaxed(addr uintptr, v uint32)

@@ -44,3 +44,17 @@ TEXT ·Write32(SB),NOSPLIT,$0-12
 	DMB	$3	// DMB OSH
 	MOVW	R1, (R0)
 	RET
+
+// func Read32Relaxed(addr uintptr) uint32
+TEXT ·Read32Relaxed(SB),NOSPLIT,$0-12
+	MOVD	addr+0(FP), R0
+	MOVWU	(R0), R1
+	MOVW	R1, ret+8(FP)
+	RET
+
+// func Write32Relaxed(addr uintptr, v uint32)
+TEXT ·Write32Relaxed(SB),NOSPLIT,$0-12
+	MOVD	addr+0(FP), R0
+	MOVWU	v+8(FP), R1
+	MOVW	R1, (R0)
+	RET

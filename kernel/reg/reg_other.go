@@ -34,3 +34,7 @@ func Write8(addr uintptr, v uint8) {
 }
 
 func Write32(addr uintptr, v uint32) { atomic.StoreUint32((*uint32)(unsafe.Pointer(addr)), v) }
+
+func Read32Relaxed(addr uintptr) uint32 { return Read32(addr) }
+
+func Write32Relaxed(addr uintptr, v uint32) { Write32(addr, v) }
