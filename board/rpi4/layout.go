@@ -21,6 +21,7 @@ type Layout struct {
 	Mailbox uint64 // VideoCore mailbox ("brcm,bcm2835-mbox")
 	GPIO    uint64 // "brcm,bcm2711-gpio"
 	RNG     uint64 // RNG200 ("brcm,bcm2711-rng200"), 0 if absent (QEMU removes it)
+	GENET   uint64 // Ethernet ("brcm,bcm2711-genet-v5"), 0 if absent (QEMU removes it)
 }
 
 // Core is one /cpus/cpu node.
@@ -71,6 +72,9 @@ func NewLayout(t *devicetree.Tree, m *devicetree.Machine) (*Layout, error) {
 		return nil, err
 	}
 	if l.RNG, err = firstReg(t, "brcm,bcm2711-rng200"); err != nil {
+		return nil, err
+	}
+	if l.GENET, err = firstReg(t, "brcm,bcm2711-genet-v5"); err != nil {
 		return nil, err
 	}
 	return l, nil

@@ -59,6 +59,7 @@ func TestQEMULayout(t *testing.T) {
 		Mailbox:  0xfe00_b880,
 		GPIO:     0xfe20_0000,
 		RNG:      0, // QEMU deletes the node
+		GENET:    0, // and this one
 	}
 	if !reflect.DeepEqual(l, want) {
 		t.Errorf("layout\n%+v\nwant\n%+v", l, want)
@@ -91,7 +92,7 @@ func TestFirmware8GLayout(t *testing.T) {
 	if !reflect.DeepEqual(l.Usable, wantUsable) {
 		t.Errorf("usable %#x, want %#x", l.Usable, wantUsable)
 	}
-	if !reflect.DeepEqual(l.Cores, piCores) || l.RNG != 0xfe10_4000 || l.UART != 0xfe20_1000 {
+	if !reflect.DeepEqual(l.Cores, piCores) || l.RNG != 0xfe10_4000 || l.UART != 0xfe20_1000 || l.GENET != 0xfd58_0000 {
 		t.Errorf("layout %+v", l)
 	}
 	// The runtime gets the first range from the image up: allowed.

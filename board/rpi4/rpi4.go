@@ -142,6 +142,14 @@ func Banner() string {
 		boardkit.Line{Name: "temp", Value: Report.temperature()},
 		boardkit.Timer("no battery-backed clock: the date starts at 1970-01-01"),
 		boardkit.Random(),
-		boardkit.Line{Name: "net", Value: "none (no driver for the Pi 4's Ethernet: network parts disabled)"},
+		boardkit.Line{Name: "net", Value: netLine()},
 		boardkit.Boot())...)
+}
+
+// netLine describes the Ethernet for the banner.
+func netLine() string {
+	if Board.GENET == 0 {
+		return "none: the device tree has no GENET Ethernet (QEMU's raspi4b models none)"
+	}
+	return fmt.Sprintf("GENET v5 Ethernet at %#x (board/rpi4/network.Start brings it up)", Board.GENET)
 }

@@ -190,7 +190,7 @@ func TestQEMUBootBanner(t *testing.T) {
 		"gic:    GICv2", "ram:    960 MiB at 0x0 for Go",
 		"console 115200 8N1 from the", "temp:   25.0 °C",
 		"random: the emulator's host through semihosting",
-		"network parts disabled", "ms to main")
+		"net:    none: the device tree has no GENET Ethernet", "ms to main")
 	if m := regexp.MustCompile(`boot: +([0-9.]+) ms to main`).FindStringSubmatch(r.Output); m != nil {
 		t.Logf("boot to main on raspi4b: %s ms (QEMU run %v)", m[1], r.Elapsed.Round(time.Millisecond))
 	}
@@ -349,5 +349,6 @@ func TestQEMUDefaultApp(t *testing.T) {
 	}
 	r := boot(t, filepath.Join(out, "kernel8.img"))
 	expectExit(t, r, 0)
-	expect(t, r, "on rpi4 (Raspberry Pi 4 Model B)", "network parts disabled", "hello from Go", "on 4 core(s)")
+	expect(t, r, "on rpi4 (Raspberry Pi 4 Model B)", "hello from Go", "on 4 core(s)",
+		"network: no enabled brcm,bcm2711-genet-v5 node in the device tree")
 }
