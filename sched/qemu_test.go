@@ -6,8 +6,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"fmt"
 	"runtime"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -26,24 +26,89 @@ func TestSleepIsNeverEarly(t *testing.T) {
 	}
 }
 
+// Timers fire in deadline order: when a timer fires, every timer with an
+// earlier deadline has fired before it. AfterFunc callbacks run on
+// goroutines of their own, so the order in which callbacks run says
+// nothing about firing order (several cores, and guest cores the host
+// deschedules, run them in any order); Stop does: it reports whether the
+// timer was still pending. The runtime marks a one-shot timer fired
+// (when = 0) under its heap's lock as it takes it off the heap, before
+// it starts the callback's goroutine, so callback i, calling Stop on an
+// earlier timer j, sees false unless j had not fired when i did. All the
+// timers are made on one P, so that they share one heap: the runtime
+// orders only the timers of one heap (each P runs its own and steals the
+// others' when idle).
 func TestTimersFireInDeadlineOrder(t *testing.T) {
 	const n = 50
-	var mu sync.Mutex
-	var order []int
+	var timers [n]*time.Timer
+	var fired [n]atomic.Bool
+	var onTime [n]atomic.Bool
 	var wg sync.WaitGroup
-	for i := n - 1; i >= 0; i-- {
-		wg.Add(1)
-		i := i
-		time.AfterFunc(time.Duration(i)*2*time.Millisecond, func() {
-			mu.Lock()
-			order = append(order, i)
-			mu.Unlock()
-			wg.Done()
-		})
+	var mu sync.Mutex
+	var bad []string
+	for attempt := 0; ; attempt++ {
+		_, p0 := runtime.GetG()
+		start := time.Now()
+		wg.Add(n)
+		for i := n - 1; i >= 0; i-- {
+			d := time.Duration(i+1) * 2 * time.Millisecond
+			timers[i] = time.AfterFunc(d, func() {
+				onTime[i].Store(time.Since(start) >= d)
+				for j := 0; j < i; j++ {
+					if timers[j].Stop() {
+						// j had not fired: it never will now.
+						mu.Lock()
+						bad = append(bad, fmt.Sprintf("timer %d (%v) fired while timer %d (%v) was pending", i, d, j, time.Duration(j+1)*2*time.Millisecond))
+						mu.Unlock()
+						if !fired[j].Swap(true) {
+							wg.Done()
+						}
+					}
+				}
+				if !fired[i].Swap(true) {
+					wg.Done()
+				}
+			})
+		}
+		_, p1 := runtime.GetG()
+		if p0 == p1 {
+			break
+		}
+		// The goroutine moved to another P while making the timers:
+		// they are in two heaps. Start again.
+		for i := range timers {
+			if timers[i].Stop() {
+				wg.Done()
+			}
+		}
+		wg.Wait()
+		if attempt == 10 {
+			t.Fatal("could not make the timers on one P in 10 attempts")
+		}
+		mu.Lock()
+		bad = nil
+		mu.Unlock()
+		for i := range fired {
+			fired[i].Store(false)
+			onTime[i].Store(false)
+		}
 	}
-	wg.Wait()
-	if !sort.IntsAreSorted(order) {
-		t.Errorf("timers fired out of order: %v", order)
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("not every timer fired within 60s")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, b := range bad {
+		t.Error(b)
+	}
+	for i := range onTime {
+		if !onTime[i].Load() && len(bad) == 0 {
+			t.Errorf("timer %d fired before its deadline", i)
+		}
 	}
 }
 
