@@ -23,6 +23,7 @@ const (
 type core struct {
 	state    atomic.Uint32
 	sleeping atomic.Uint32 // in Idle's WFI
+	napping  atomic.Uint32 // in a timed wait's nap (nap.go)
 	// idling is set from before Idle's WFI until just before Idle
 	// delivers the events signalled meanwhile: a handler that signals
 	// one while it is set needs no other core to deliver it.
@@ -30,6 +31,10 @@ type core struct {
 
 	// The M handed over by Task (plain integers: no write barriers).
 	sp, gp, fn uintptr
+
+	// Halt polling (idle.go): how late a timer wakes the core from WFI,
+	// average and mean deviation, in counts.
+	wakeAvg, wakeDev uint64
 
 	// Time slicing: the goroutine seen by the last tick and since when.
 	sliceG     uintptr
@@ -40,6 +45,7 @@ type core struct {
 	wakeups       atomic.Uint64
 	preempts      atomic.Uint64
 	asyncPreempts atomic.Uint64
+	polls         atomic.Uint64
 }
 
 var cores [exception.MaxCores]core
@@ -66,6 +72,7 @@ func task(sp, mp, gp, fn unsafe.Pointer) {
 	if !queueM(uintptr(sp), uintptr(gp), uintptr(fn)) {
 		throw("yolk: too many Ms waiting for a core")
 	}
+	ringParkedNapper()
 }
 
 //go:linkname throw runtime.throw

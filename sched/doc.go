@@ -53,13 +53,67 @@
 //
 // Worst case, work waits one tick (1 ms) for a sleeping core. A
 // stop-the-world or forEachP is noticed sooner: the core that waits for
-// the other Ps spins calling nanotime, and OnNanotime (called by the
-// board's Nanotime, one load when nothing is pending) fires that core's
-// timer at once, so the tick handler wakes the sleepers within about a
-// hundred microseconds. A goroutine in a loop without calls is stopped
+// the other Ps calls nanotime, and OnNanotime (called by the board's
+// Nanotime, one load when nothing is pending) fires that core's timer at
+// once, or wakes the sleepers itself before it naps, so they notice
+// within about a hundred microseconds. A goroutine in a loop without calls is stopped
 // at the first tick on its core that finds it at a safe point (the
 // runtime never preempts its own code asynchronously, so a goroutine
 // spinning inside the runtime still waits for its next call).
+//
+// # Halt polling
+//
+// A core that WFIs until a timer runs some tens of microseconds after
+// the deadline under QEMU. Idle therefore sets the timer a learned
+// wake-up delay early (per core: average plus twice the mean deviation of
+// how late its timer woke it, at most 250 us) and returns at once when
+// the deadline is nearer than that, so findRunnable polls the last
+// stretch: a 1 ms sleep overshoots by a scheduler loop, not by a host
+// wake-up. A core with no timer sleeps without one, so an idle guest
+// costs what it did (yolk.haltpoll=off turns polling off).
+//
+// # Waits that give the host its CPU back (naps)
+//
+// The runtime's own waits spin: a parked M (stopm, a stop-the-world's
+// stopped Ms) and a runtime-lock waiter spin on the M's semaphore in
+// semasleep without calling anything; a stop-the-world or forEachP
+// waiter spins in a timed semasleep calling nanotime. With more guest
+// cores than host CPUs the spinners take the host CPUs from the cores
+// they wait for: measured with 4 guest cores on 2 host CPUs, the gc
+// benchmark's stop-the-world spent 8.6 of 9 ms waiting for the last P,
+// on a vCPU the host had descheduled, while the others spun.
+//
+// A nap halts such a core (WFI) and publishes the word it waits on (its
+// M's m.waitsemacount). semawakeup only adds to that word, so whoever
+// may have posted it rings the doorbell: ringNappers runs in OnNanotime
+// on every core (one load while nobody naps), at every tick, in Idle and
+// before a nap, and sends the wake SGI to each napper whose word is no
+// longer zero. The lost wake-up race is closed as for Idle: the napper
+// publishes, then checks the word, with IRQs masked; a poster posts,
+// then reads what is published; both are sequentially consistent
+// atomics, and an SGI sent before the WFI keeps it from sleeping.
+//
+//   - Untimed waits are caught by the tick: its PC is on semasleep's
+//     two-instruction wait loop (LDAR, CBZ: found by decoding semasleep
+//     at start-up) and the semaphore is zero. Nowhere else in semasleep:
+//     after the loop the M may own what was posted, and a nap there
+//     would stop it for good (a nap ends with a timer interrupt, taken
+//     before the interrupted code runs again). The nap is taken after
+//     the end of interrupt (a WFI inside a handler would not see
+//     interrupts of the handler's priority), for a tick, then twice as
+//     long while the same M stays parked, up to 64 ms (a tick while
+//     other Ms are suspended: one may become ready unrung).
+//   - Timed waits (m.blocked, set by notesleep/notetsleep around
+//     semasleep) nap from OnNanotime, for up to 100 us (the runtime's
+//     own re-check period), after spinning 50 us, or at once when a
+//     tick lately came more than 500 us late: the host is descheduling
+//     guest cores, and spinning is what delays them.
+//
+// A core running a parked M that is rung because a suspended M became
+// ready, or because Task queued a new M, switches to it at the wake SGI
+// (mswitch.go), instead of at its next tick. While the runtime waits for
+// every P, cores tick every 100 us, so stopped Ms nap and running
+// goroutines are asked to stop sooner. yolk.wait=spin turns naps off.
 //
 // # Interrupts to goroutines
 //

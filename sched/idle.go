@@ -13,6 +13,16 @@ import (
 // idle is runtime/goos.Idle, called by findRunnable on the M's g0 (with
 // its P) when there is nothing to run. pollUntil is the earliest timer in
 // nanotime units, 0 if there is none.
+//
+// Halt polling: a core woken by its timer from WFI runs some tens of
+// microseconds after the deadline under QEMU (the host's timer slack and
+// thread wake-up), so Idle programs the timer that much early, an
+// adaptive estimate of the wake-up delay per core (as KVM's adaptive
+// lapic_timer_advance_ns does for its guests), and returns at once
+// (findRunnable polls its timers again) when the deadline is nearer than
+// that: the goroutine runs within a scheduler loop of its deadline. A
+// core with no timer sleeps without a deadline, as before: an idle guest
+// costs no more. yolk.haltpoll=off sleeps to the deadline itself.
 func idle(pollUntil int64) {
 	if idlePoll {
 		deliverEvents()
@@ -20,8 +30,26 @@ func idle(pollUntil int64) {
 	}
 	n := cpu.Index()
 	c := &cores[n]
+	if napping.Load() != 0 {
+		ringNappers()
+	}
+	var wake uint64
 	if pollUntil != 0 {
-		timer.SetDeadline(timer.DeadlineFor(pollUntil))
+		dl := timer.DeadlineFor(pollUntil)
+		wake = dl
+		if !haltPollOff {
+			// The clock as the runtime just read it (findRunnable
+			// checked its timers): no counter read, which takes QEMU's
+			// global lock, on a path that may poll.
+			adv := c.wakeAvg + 2*c.wakeDev
+			if pollUntil-timer.Recent() <= timer.CountsToNanos(adv) {
+				c.polls.Add(1)
+				deliverEvents()
+				return // poll: the deadline is nearer than a halt's wake-up
+			}
+			wake = dl - adv
+		}
+		timer.SetDeadline(wake)
 	} else {
 		timer.Stop()
 	}
@@ -35,14 +63,37 @@ func idle(pollUntil int64) {
 	}
 	sleepers.Add(-1)
 	c.sleeping.Store(0)
-	cpu.EnableIRQ() // take whatever woke us
 	now := timer.Now()
+	if wake != 0 && timer.Pending() {
+		c.learnWake(now - wake)
+	}
+	cpu.EnableIRQ() // take whatever woke us
 	c.idleCounts.Add(now - start)
 	// A handler run from here on wakes another core if it must: the
 	// delivery below covers only the signals before it.
 	c.idling.Store(0)
 	deliverEvents()
 	timer.SetDeadline(now + tickCounts)
+}
+
+// maxWakeAdvance bounds how early Idle wakes for a timer (ns).
+const maxWakeAdvance = 250_000
+
+// learnWake updates the core's estimate of how late a timer wakes it
+// from WFI (counts): a moving average and mean deviation, weight 1/8.
+func (c *core) learnWake(late uint64) {
+	if late > maxWakeAdvanceC {
+		late = maxWakeAdvanceC
+	}
+	d := int64(late) - int64(c.wakeAvg)
+	c.wakeAvg = uint64(int64(c.wakeAvg) + d/8)
+	if d < 0 {
+		d = -d
+	}
+	c.wakeDev = uint64(int64(c.wakeDev) + (d-int64(c.wakeDev))/8)
+	if c.wakeAvg+2*c.wakeDev > maxWakeAdvanceC {
+		c.wakeDev = (maxWakeAdvanceC - c.wakeAvg) / 2
+	}
 }
 
 // fastTicks is how many times faster a core running a parked M ticks while
@@ -58,12 +109,16 @@ func armTick() {
 func onTimer(uint32) {
 	n := cpu.Index()
 	c := &cores[n]
-	if c.sleeping.Load() != 0 {
-		// Idle's deadline: Idle re-arms the tick when it returns.
+	if c.sleeping.Load() != 0 || c.napping.Load() != 0 {
+		// Idle's deadline or a timed nap's end: they re-arm the tick.
 		timer.Stop()
 		return
 	}
 	now := timer.Now()
+	if late := now - timer.Deadline(); int64(late) > int64(stealLateC) {
+		lastSteal.Store(now)
+	}
+	ringNappers()
 	g := exception.InterruptedG(n)
 	if sampling.Load() {
 		sampleTick(n, exception.IRQFrame(n), g, now)
@@ -79,17 +134,35 @@ func onTimer(uint32) {
 		}
 		maybeAsyncPreempt(n, exception.IRQFrame(n), g)
 	}
+	next := now + tickCounts
+	everyP := everyPWanted()
 	switch {
-	case everyPWanted():
+	case everyP:
 		wakeSleepers(-1)
+		next = now + tickCounts/fastTicks
 	case queued(p) || eventsPending.Load():
 		wakeSleepers(1)
 	}
-	next := now + tickCounts
 	if p == 0 {
-		maybeSwitchM(exception.IRQFrame(n))
-		if waitingMs() {
+		f := exception.IRQFrame(n)
+		maybeSwitchM(f)
+		if readyMs() {
 			next = now + tickCounts/fastTicks
+		} else if w := semaWait(f); w != 0 {
+			// Nap after the end of interrupt (afterIRQ). An M that
+			// holds a P (a stop-the-world or forEachP waiter, a lock
+			// waiter) naps as a timed wait; a parked one backs off,
+			// by at most a tick while other Ms are suspended (one of
+			// them may become ready while nobody rings).
+			napReq[n], napAt[n] = w, now
+			switch {
+			case load(w-mWaitsema+mP) != 0:
+				napBackoff[n] = napTimedC
+			case napBackoff[n] == 0 || nsuspended.Load() > 0:
+				napBackoff[n] = tickCounts
+			}
+		} else {
+			napBackoff[n] = 0
 		}
 	}
 	timer.SetDeadline(next)
@@ -109,21 +182,40 @@ var lastKick [exception.MaxCores]uint64
 //
 //go:nosplit
 func OnNanotime() {
-	if sleepers.Load() == 0 || !everyPWanted() {
+	if napping.Load() != 0 {
+		ringNappers()
+	}
+	if sleepers.Load() != 0 && everyPWanted() {
+		n := cpu.Index()
+		now := timer.Latest()
+		if now-lastKick[n] >= tickCounts/fastTicks {
+			lastKick[n] = now
+			timer.SetDeadline(now)
+		}
+	}
+	if napOff {
+		return
+	}
+	g := currentG()
+	if g == 0 {
 		return
 	}
 	n := cpu.Index()
-	now := cpu.Counter()
-	if now-lastKick[n] < tickCounts/fastTicks {
-		return
+	if m := load(g + gM); m != 0 && blocked(m) {
+		timedWait(n, m)
+	} else if waitStart[n] != 0 {
+		waitStart[n] = 0
 	}
-	lastKick[n] = now
-	timer.SetDeadline(now)
 }
 
-// onWake handles the wake SGI: its only job is to end a WFI.
+// onWake handles the wake SGI: it ends a WFI, and on a core running a
+// parked M it switches to a ready one (a doorbell for a suspended M).
 func onWake(uint32) {
-	cores[cpu.Index()].wakeups.Add(1)
+	n := cpu.Index()
+	cores[n].wakeups.Add(1)
+	if f := exception.IRQFrame(n); f.Kind == exception.IRQSP0 {
+		maybeSwitchM(f)
+	}
 }
 
 // wake sends core n the wake SGI.
@@ -132,6 +224,8 @@ func wake(n int) {
 }
 
 // wakeSleepers wakes up to max sleeping cores (all if max < 0).
+//
+//go:nosplit
 func wakeSleepers(max int) {
 	self := cpu.Index()
 	for i := 0; i < int(ncores.Load()) && max != 0; i++ {
@@ -150,6 +244,15 @@ type Stats struct {
 	// AsyncPreempts counts goroutines the tick made call asyncPreempt
 	// (for a time slice or for the runtime).
 	AsyncPreempts uint64
+	// HaltPolls counts Idle calls that polled instead of halting, a
+	// timer being nearer than WakeAdvance, the core's estimate of how
+	// late a timer wakes it from WFI (idle.go).
+	HaltPolls   uint64
+	WakeAdvance int64 // ns
+	// Naps counts the runtime's waits this core halted in, for NapNanos
+	// in all (nap.go).
+	Naps     uint64
+	NapNanos int64
 }
 
 // CoreStats returns core n's statistics.
@@ -160,5 +263,9 @@ func CoreStats(n int) Stats {
 		Wakeups:       c.wakeups.Load(),
 		Preempts:      c.preempts.Load(),
 		AsyncPreempts: c.asyncPreempts.Load(),
+		HaltPolls:     c.polls.Load(),
+		WakeAdvance:   timer.CountsToNanos(c.wakeAvg + 2*c.wakeDev),
+		Naps:          naps[n].Load(),
+		NapNanos:      timer.CountsToNanos(napCounts[n].Load()),
 	}
 }

@@ -162,6 +162,26 @@ func clearFrame(f *exception.Frame) {
 	}
 }
 
+// readyMs reports whether an M waits to run: a new M, or a suspended M
+// whose semaphore has been posted since. (Read without switchLock: a
+// stale answer costs a tick at most.)
+//
+//go:nosplit
+func readyMs() bool {
+	if npending.Load() > 0 {
+		return true
+	}
+	if nsuspended.Load() == 0 {
+		return false
+	}
+	for i := range suspended {
+		if m := suspended[i].m; m != 0 && load32(m+mWaitsema) != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // waitingMs reports whether Ms wait for a core (queued or suspended):
 // then a core running a parked M ticks faster (it only spins anyway), so
 // that an M the runtime wakes or starts gets a core within a fast tick.

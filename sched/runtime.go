@@ -17,6 +17,7 @@ const (
 	mNextp       = 168      // m.nextp
 	mPark        = 296      // m.park.key (note: 0, locked, or the sleeping m)
 	mLocks       = 216      // m.locks (int32)
+	mBlocked     = 229      // m.blocked (bool): waits on a note
 	mWaitsema    = 1264     // m.mOS.waitsemacount (uint32)
 	pRunqhead    = 400      // p.runqhead (uint32)
 	pRunqtail    = 404      // p.runqtail (uint32)

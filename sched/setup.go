@@ -53,6 +53,13 @@ type Config struct {
 	// CallPreemptOnly turns asynchronous preemption off: a goroutine then
 	// yields only at a function call (for comparisons).
 	CallPreemptOnly bool
+	// NoHaltPoll makes Idle sleep until a timer's deadline itself, not
+	// a wake-up delay earlier with polling after (idle.go): for
+	// comparisons.
+	NoHaltPoll bool
+	// SpinWaits keeps the runtime's waits spinning instead of napping
+	// (nap.go): for comparisons.
+	SpinWaits bool
 }
 
 // DefaultConfig is used for zero fields.
@@ -62,6 +69,8 @@ var (
 	tickCounts, quantumCounts uint64
 	quantumNanos              int64
 	idlePoll                  bool
+	haltPollOff               bool
+	maxWakeAdvanceC           uint64
 )
 
 // Setup installs the hooks on the boot core, before any secondary core
@@ -76,10 +85,15 @@ func Setup(c Controller, timerINTID uint32, cfg Config) {
 	}
 	idlePoll = cfg.IdlePoll
 	asyncOff = cfg.CallPreemptOnly
+	napOff = cfg.SpinWaits
+	haltPollOff = cfg.NoHaltPoll
+	maxWakeAdvanceC = timer.NanosToCounts(maxWakeAdvance)
 	tickCounts = timer.NanosToCounts(int64(cfg.Tick))
 	quantumCounts = timer.NanosToCounts(int64(cfg.Quantum))
 	quantumNanos = int64(cfg.Quantum)
 	controller, timerIRQ = c, timerINTID
+	dispatch = exception.IRQ
+	exception.IRQ = irq
 	c.Handle(timerINTID, onTimer)
 	c.Handle(wakeSGI, onWake)
 	enablePerCore()
@@ -104,6 +118,7 @@ func StartCores(s boot.Starter, mpidrs []uint64) error {
 		return fmt.Errorf("sched: %d cores, at most %d supported", 1+len(mpidrs), exception.MaxCores)
 	}
 	goos.Task = task
+	initNaps()
 	n := 1
 	for _, mpidr := range mpidrs {
 		cores[n].state.Store(starting)
@@ -125,6 +140,16 @@ func StartCores(s boot.Starter, mpidrs []uint64) error {
 	setNumCPU(int32(n))
 	runtime.GOMAXPROCS(n)
 	return nil
+}
+
+// dispatch is the interrupt controller's IRQ handler, which irq wraps.
+var dispatch func(*exception.Frame)
+
+// irq handles an IRQ: the controller's handlers first, then, after their
+// end of interrupt, a nap if the tick asked for one.
+func irq(f *exception.Frame) {
+	dispatch(f)
+	afterIRQ()
 }
 
 // NumCores is the number of cores yolk runs on.

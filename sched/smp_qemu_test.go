@@ -445,6 +445,7 @@ func TestStopTheWorldStopsTightLoops(t *testing.T) {
 		t.Errorf("5 collections took %v with loops without calls on every core", took)
 	}
 	t.Logf("5 collections in %v", took)
+
 }
 
 // floatLoop keeps integer and FP/SIMD state in registers across many
@@ -490,4 +491,71 @@ func TestAsyncPreemptionKeepsRegisters(t *testing.T) {
 		t.Error("no asynchronous preemption happened: the test proves nothing")
 	}
 	t.Logf("%d goroutines agree after %d asynchronous preemptions", n, asyncPreempts()-before)
+}
+
+func napNanos() (ns int64) {
+	for i := 0; i < cores(); i++ {
+		ns += sched.CoreStats(i).NapNanos
+	}
+	return ns
+}
+
+// A stop-the-world that must wait for a goroutine inside a long clear
+// (an assembly function: no safe point) makes the cores that wait nap
+// instead of spinning (nap.go): the collection completes and naps are
+// counted.
+func TestStopTheWorldWaitsNap(t *testing.T) {
+	if cores() < 2 {
+		t.Skip("needs two cores: on one, nothing runs while the world stops")
+	}
+	buf := make([]byte, 64<<20)
+	before := napNanos()
+	started := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		close(started)
+		for i := 0; i < 8; i++ {
+			clear(buf)
+		}
+		close(done)
+	}()
+	<-started
+	start := time.Now()
+	runtime.GC()
+	took := time.Since(start)
+	<-done
+	napped := time.Duration(napNanos() - before)
+	if napped == 0 {
+		t.Errorf("a collection waited %v for a goroutine in a clear, and no core napped", took)
+	}
+	t.Logf("collection %v; cores napped %v in all meanwhile", took, napped)
+}
+
+// One-millisecond sleeps wake early and poll their last stretch rather
+// than halting through it (idle.go): polls are counted, the wake-up
+// estimate stays within its bound, and no sleep ends early.
+func TestHaltPolling(t *testing.T) {
+	polls := func() (n uint64) {
+		for i := 0; i < cores(); i++ {
+			n += sched.CoreStats(i).HaltPolls
+		}
+		return n
+	}
+	before := polls()
+	for i := 0; i < 200; i++ {
+		start := time.Now()
+		time.Sleep(time.Millisecond)
+		if d := time.Since(start); d < time.Millisecond {
+			t.Fatalf("Sleep(1ms) returned after %v", d)
+		}
+	}
+	if polls() == before {
+		t.Error("200 sleeps of 1ms, and Idle never polled for a near deadline")
+	}
+	for i := 0; i < cores(); i++ {
+		if a := sched.CoreStats(i).WakeAdvance; a < 0 || a > 250*time.Microsecond.Nanoseconds() {
+			t.Errorf("core %d wakes %v early for a timer, outside [0, 250µs]", i, time.Duration(a))
+		}
+	}
+	t.Logf("%d polls; core 0 wakes %v early for a timer", polls()-before, time.Duration(sched.CoreStats(0).WakeAdvance))
 }

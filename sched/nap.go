@@ -1,0 +1,251 @@
+//go:build tamago
+
+package sched
+
+import (
+	"math/bits"
+	"runtime"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/yolkos/yolk/kernel/cpu"
+	"github.com/yolkos/yolk/kernel/exception"
+	"github.com/yolkos/yolk/kernel/timer"
+)
+
+// Naps: the runtime's waits halt the core instead of spinning, and whoever
+// may have ended a wait rings the doorbell. The protocol, its races and
+// why only semasleep's wait loop counts are in doc.go ("Waits that give
+// the host its CPU back").
+
+const (
+	napTimed   = 100_000     // ns: longest nap of a timed wait
+	napMax     = 64_000_000  // ns: longest nap of an untimed wait
+	pollWindow = 50_000      // ns: spin before a timed nap (no contention)
+	stealLate  = 500_000     // ns: a tick this late means the host descheduled us
+	stealKeep  = 200_000_000 // ns: how long a late tick counts as contention
+)
+
+var (
+	napOff      bool                               // yolk.wait=spin
+	napping     atomic.Uint64                      // bit n: core n naps
+	napParked   atomic.Uint64                      // bit n: core n naps with a parked M
+	napWatch    [exception.MaxCores]atomic.Uintptr // the word core n waits on
+	napBackoff  [exception.MaxCores]uint64         // next untimed nap length, counts
+	napReq      [exception.MaxCores]uintptr        // untimed nap to take after EOI
+	napAt       [exception.MaxCores]uint64         // when the tick asked for it, counts
+	waitStart   [exception.MaxCores]uint64         // timed wait first seen, counts
+	lastSteal   atomic.Uint64                      // counter value of the last late tick
+	naps        [exception.MaxCores]atomic.Uint64  // statistics
+	napCounts   [exception.MaxCores]atomic.Uint64
+	doorbells   atomic.Uint64
+	napTimedC   uint64
+	napMaxC     uint64
+	pollWindowC uint64
+	stealLateC  uint64
+	stealKeepC  uint64
+)
+
+// The two instructions of semasleep's untimed wait loop, for the tick to
+// recognise a wait: a load-acquire of the semaphore and a branch back to
+// it while zero.
+var semaLoopLDAR, semaLoopCBZ uintptr
+
+//go:linkname runtimeSemasleep runtime.semasleep
+func runtimeSemasleep(ns int64) int
+
+// initNaps computes the constants in counter units and finds semasleep's
+// code. It runs on a goroutine.
+func initNaps() {
+	napTimedC = timer.NanosToCounts(napTimed)
+	napMaxC = timer.NanosToCounts(napMax)
+	pollWindowC = timer.NanosToCounts(pollWindow)
+	stealLateC = timer.NanosToCounts(stealLate)
+	stealKeepC = timer.NanosToCounts(stealKeep)
+	f := runtimeSemasleep
+	lo, hi := funcRange(**(**uintptr)(unsafe.Pointer(&f)))
+	if runtime.FuncForPC(lo).Name() != "runtime.semasleep" {
+		throw("yolk: runtime.semasleep not found")
+	}
+	semaLoopLDAR = findSpinLoop(lo, hi)
+	if semaLoopLDAR == 0 {
+		throw("yolk: runtime.semasleep has no LDAR/CBZ wait loop: the toolchain is not tamago-go1.26.0")
+	}
+	semaLoopCBZ = semaLoopLDAR + 4
+}
+
+// findSpinLoop finds, in the code [lo, hi), a two-instruction loop that
+// waits for a word to become non-zero:
+//
+//	loop: LDAR Wt, [Xn]      // 0x88dffc00 | n<<5 | t
+//	      CBZ  Wt, loop      // 0x34ffffe0 | t  (imm19 = -1)
+//
+// (ARM ARM C6.2: LDAR, CBZ), and returns the LDAR's address, or 0.
+func findSpinLoop(lo, hi uintptr) uintptr {
+	for pc := lo; pc+8 <= hi; pc += 4 {
+		ldar := *(*uint32)(unsafe.Pointer(pc))
+		cbz := *(*uint32)(unsafe.Pointer(pc + 4))
+		if ldar&0xfffffc00 == 0x88dffc00 && cbz == 0x34ffffe0|ldar&0x1f {
+			return pc
+		}
+	}
+	return 0
+}
+
+// funcRange is the code of the function at entry: [entry, end). (A PC
+// of code inlined into it gives the inlined function's Func, whose
+// Entry is still the outer function's.)
+func funcRange(entry uintptr) (lo, hi uintptr) {
+	lo = runtime.FuncForPC(entry).Entry()
+	hi = lo
+	for f := runtime.FuncForPC(hi); f != nil && f.Entry() == lo; f = runtime.FuncForPC(hi) {
+		hi += 4
+	}
+	return lo, hi
+}
+
+// ringNappers wakes every napping core whose word was posted, and one
+// core napping with a parked M if a suspended M has become ready (that
+// core switches to it: mswitch.go).
+//
+//go:nosplit
+func ringNappers() {
+	for m := napping.Load(); m != 0; m &= m - 1 {
+		n := bits.TrailingZeros64(m)
+		w := napWatch[n].Load()
+		if w != 0 && atomic.LoadUint32((*uint32)(unsafe.Pointer(w))) != 0 && napWatch[n].CompareAndSwap(w, 0) {
+			doorbells.Add(1)
+			wake(n)
+		}
+	}
+	if napParked.Load() != 0 && nsuspended.Load() > 0 && readyMs() {
+		ringParkedNapper()
+	}
+}
+
+// ringParkedNapper wakes one core napping with a parked M, if any: it
+// will switch to an M that waits for a core.
+//
+//go:nosplit
+func ringParkedNapper() {
+	for m := napParked.Load(); m != 0; m &= m - 1 {
+		n := bits.TrailingZeros64(m)
+		if napWatch[n].Swap(0) != 0 {
+			doorbells.Add(1)
+			wake(n)
+			return
+		}
+	}
+}
+
+// semaWait returns the semaphore word of the M that the IRQ frame f
+// interrupted in semasleep's wait loop with nothing posted, or 0. Only
+// the loop itself counts: elsewhere in semasleep the M may already own
+// what was posted, and a nap there would stop it (a nap's end is a timer
+// interrupt, taken before the interrupted code runs again).
+func semaWait(f *exception.Frame) uintptr {
+	if napOff || f.Kind != exception.IRQSP0 || uintptr(f.ELR) != semaLoopLDAR && uintptr(f.ELR) != semaLoopCBZ {
+		return 0
+	}
+	g := uintptr(f.X[28])
+	if g == 0 {
+		return 0
+	}
+	m := load(g + gM)
+	if m == 0 || load32(m+mWaitsema) != 0 {
+		return 0
+	}
+	return m + mWaitsema
+}
+
+// afterIRQ runs at the end of every IRQ, after the end of interrupt:
+// it takes the nap the tick asked for.
+//
+//go:nosplit
+func afterIRQ() {
+	n := cpu.Index()
+	w := napReq[n]
+	if w == 0 {
+		return
+	}
+	napReq[n] = 0
+	if semaWait(exception.IRQFrame(n)) != w {
+		return // another handler switched Ms
+	}
+	now := napAt[n] // the tick's reading of the counter
+	parked := load(w-mWaitsema+mP) == 0
+	if parked {
+		napParked.Or(1 << n)
+	}
+	halted := halt(n, w, now, now+napBackoff[n])
+	if parked {
+		napParked.And(^uint64(1 << n))
+	}
+	if !halted {
+		return
+	}
+	if napBackoff[n] < napMaxC {
+		napBackoff[n] *= 2
+	}
+	// Woken early (a doorbell, an interrupt): back to the tick. Else the
+	// timer is pending and its tick comes at once, to nap again.
+	if !timer.Pending() {
+		armTick()
+	}
+}
+
+// halt naps core n (IRQs masked) until the word at w is posted, an
+// interrupt arrives or the counter reaches until; now is a recent reading
+// of the counter. It reports whether it halted at all.
+//
+//go:nosplit
+func halt(n int, w uintptr, now, until uint64) bool {
+	ringNappers()
+	napWatch[n].Store(w)
+	napping.Or(1 << n)
+	halted := false
+	if atomic.LoadUint32((*uint32)(unsafe.Pointer(w))) == 0 {
+		timer.SetDeadline(until)
+		cpu.WaitForInterrupt()
+		naps[n].Add(1)
+		napCounts[n].Add(timer.Now() - now)
+		halted = true
+	}
+	napping.And(^uint64(1 << n))
+	napWatch[n].Store(0)
+	return halted
+}
+
+// timedWait is called by OnNanotime on an M blocked on a note: after the
+// wait window it naps, up to napTimed, with IRQs masked.
+//
+//go:nosplit
+func timedWait(n int, m uintptr) {
+	// The clock as last read: this runs inside nanotime, which reads it
+	// next (each counter read takes QEMU's global lock).
+	now := timer.Latest()
+	if waitStart[n] == 0 {
+		waitStart[n] = now
+	}
+	if now-waitStart[n] < pollWindowC && now-lastSteal.Load() > stealKeepC {
+		return
+	}
+	if sleepers.Load() != 0 && everyPWanted() {
+		wakeSleepers(-1)
+	}
+	c := &cores[n]
+	wasOn := cpu.DisableIRQ()
+	c.napping.Store(1) // the core timer's interrupt is the nap's end
+	halt(n, m+mWaitsema, now, now+napTimedC)
+	c.napping.Store(0)
+	cpu.RestoreIRQ(wasOn)
+	armTick()
+}
+
+// blocked reports whether M m waits on a note (m.blocked).
+//
+//go:nosplit
+func blocked(m uintptr) bool { return *(*bool)(unsafe.Pointer(m + mBlocked)) }
+
+// Doorbells counts naps ended by another core's doorbell.
+func Doorbells() uint64 { return doorbells.Load() }
