@@ -432,7 +432,11 @@ func TestTightLoopsDoNotStarveSleeper(t *testing.T) {
 }
 
 // A stop-the-world must stop goroutines that make no calls: runtime.GC
-// completes while every core runs a tightLoop.
+// completes while every core runs a tightLoop (without asynchronous
+// preemption it never does). The bound is loose: on one core, after
+// TestTenThousandSleepers left 10 000 goroutines for the collector to
+// look at, the five collections take 2-5 s on a loaded host (the
+// collector gets a quarter of the only core beside the loop).
 func TestStopTheWorldStopsTightLoops(t *testing.T) {
 	stop := startTightLoops()
 	start := time.Now()
@@ -441,7 +445,7 @@ func TestStopTheWorldStopsTightLoops(t *testing.T) {
 	}
 	took := time.Since(start)
 	stop()
-	if took > 5*time.Second {
+	if took > 30*time.Second {
 		t.Errorf("5 collections took %v with loops without calls on every core", took)
 	}
 	t.Logf("5 collections in %v", took)
