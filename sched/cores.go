@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	rt "github.com/yolkos/yolk/internal/goruntime"
 	"github.com/yolkos/yolk/kernel/cpu"
 	"github.com/yolkos/yolk/kernel/exception"
 )
@@ -70,13 +71,10 @@ func task(sp, mp, gp, fn unsafe.Pointer) {
 	// Every core has an M: a tick will run this one in place of a parked
 	// M (mswitch.go).
 	if !queueM(uintptr(sp), uintptr(gp), uintptr(fn)) {
-		throw("yolk: too many Ms waiting for a core")
+		rt.Throw("yolk: too many Ms waiting for a core")
 	}
 	ringParkedNapper()
 }
-
-//go:linkname throw runtime.throw
-func throw(s string)
 
 // coreMain runs on a secondary core once boot has it at EL1 with the MMU
 // on, on its exception stack as its handler g: no runtime calls here.
@@ -98,7 +96,7 @@ func coreMain(n int) {
 	enterM(c.sp, c.gp, c.fn, exception.StackTop(n))
 }
 
-// enterM switches to the M's stack and g and jumps to fn (runtime_arm64.s).
+// enterM switches to the M's stack and g and jumps to fn (core_arm64.s).
 func enterM(sp, gp, fn, excTop uintptr)
 
 // procID is runtime/goos.ProcID: the core an M runs on.

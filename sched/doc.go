@@ -131,6 +131,9 @@
 // when the load starts after the waiter looked, up to 200 ms once. An idle
 // system pays five timer wake-ups a second per waiter, not a hundred.
 //
-// The runtime offsets this relies on are in runtime.go, pinned to
-// tamago-go1.26.0 and checked by the tests under QEMU.
+// What this relies on inside the runtime (struct offsets, linknamed
+// functions, semasleep's wait loop) is in internal/goruntime, pinned to
+// tamago-go1.26.0 and checked against it; the hooks keep the shape of
+// upstream TamaGo's newer API (Idle beside a Wake(procid) hook:
+// wakeCPU).
 package sched

@@ -3,8 +3,10 @@
 package sched
 
 import (
+	"math"
 	"sync/atomic"
 
+	rt "github.com/yolkos/yolk/internal/goruntime"
 	"github.com/yolkos/yolk/kernel/cpu"
 	"github.com/yolkos/yolk/kernel/exception"
 	"github.com/yolkos/yolk/kernel/timer"
@@ -12,7 +14,8 @@ import (
 
 // idle is runtime/goos.Idle, called by findRunnable on the M's g0 (with
 // its P) when there is nothing to run. pollUntil is the earliest timer in
-// nanotime units, 0 if there is none.
+// nanotime units, 0 if there is none (math.MaxInt64 in upstream TamaGo's
+// newer runtime: taken as none too).
 //
 // Halt polling: a core woken by its timer from WFI runs some tens of
 // microseconds after the deadline under QEMU (the host's timer slack and
@@ -32,6 +35,9 @@ func idle(pollUntil int64) {
 	c := &cores[n]
 	if napping.Load() != 0 {
 		ringNappers()
+	}
+	if pollUntil == math.MaxInt64 {
+		pollUntil = 0
 	}
 	var wake uint64
 	if pollUntil != 0 {
@@ -128,14 +134,14 @@ func onTimer(uint32) {
 		if g != c.sliceG {
 			c.sliceG, c.sliceStart = g, now
 		} else if now-c.sliceStart >= quantumCounts {
-			preempt(g)
+			rt.Preempt(g)
 			c.preempts.Add(1)
 			c.sliceStart = now
 		}
 		maybeAsyncPreempt(n, exception.IRQFrame(n), g)
 	}
 	next := now + tickCounts
-	everyP := everyPWanted()
+	everyP := rt.EveryPWanted()
 	switch {
 	case everyP:
 		wakeSleepers(-1)
@@ -156,7 +162,7 @@ func onTimer(uint32) {
 			// them may become ready while nobody rings).
 			napReq[n], napAt[n] = w, now
 			switch {
-			case load(w-mWaitsema+mP) != 0:
+			case rt.P(rt.MOfSema(w)) != 0:
 				napBackoff[n] = napTimedC
 			case napBackoff[n] == 0 || nsuspended.Load() > 0:
 				napBackoff[n] = tickCounts
@@ -185,7 +191,7 @@ func OnNanotime() {
 	if napping.Load() != 0 {
 		ringNappers()
 	}
-	if sleepers.Load() != 0 && everyPWanted() {
+	if sleepers.Load() != 0 && rt.EveryPWanted() {
 		n := cpu.Index()
 		now := timer.Latest()
 		if now-lastKick[n] >= tickCounts/fastTicks {
@@ -196,12 +202,12 @@ func OnNanotime() {
 	if napOff {
 		return
 	}
-	g := currentG()
+	g := rt.GetG()
 	if g == 0 {
 		return
 	}
 	n := cpu.Index()
-	if m := load(g + gM); m != 0 && blocked(m) {
+	if m := rt.MOf(g); m != 0 && rt.Blocked(m) {
 		timedWait(n, m)
 	} else if waitStart[n] != 0 {
 		waitStart[n] = 0
@@ -219,8 +225,17 @@ func onWake(uint32) {
 }
 
 // wake sends core n the wake SGI.
-func wake(n int) {
-	controller.SendSGI(wakeSGI, n)
+//
+//go:nosplit
+func wake(n int) { wakeCPU(uint64(n)) }
+
+// wakeCPU is the wake-up hook in the shape of upstream TamaGo's goos.Wake
+// (internal/goruntime.Wake): it ends the WFI of the core whose ProcID is
+// procid (procID: the core's index), in Idle or in a nap.
+//
+//go:nosplit
+func wakeCPU(procid uint64) {
+	controller.SendSGI(wakeSGI, int(procid))
 }
 
 // wakeSleepers wakes up to max sleeping cores (all if max < 0).

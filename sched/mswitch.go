@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	rt "github.com/yolkos/yolk/internal/goruntime"
 	"github.com/yolkos/yolk/kernel/exception"
 )
 
@@ -79,9 +80,9 @@ func parkedM(f *exception.Frame) uintptr {
 	if g == 0 {
 		return 0
 	}
-	m := load(g + gM)
-	if m == 0 || load(m+mG0) != g || load(m+mP) != 0 || load(m+mNextp) != 0 ||
-		int32(load32(m+mLocks)) != 0 || load(m+mPark) != m || load32(m+mWaitsema) != 0 {
+	m := rt.MOf(g)
+	if m == 0 || rt.G0(m) != g || rt.P(m) != 0 || rt.NextP(m) != 0 ||
+		rt.Locks(m) != 0 || rt.ParkKey(m) != m || rt.Word32(rt.Sema(m)) != 0 {
 		return 0
 	}
 	return m
@@ -104,7 +105,7 @@ func maybeSwitchM(f *exception.Frame) {
 			if free < 0 {
 				free = i
 			}
-		case ready < 0 && load32(s.m+mWaitsema) != 0:
+		case ready < 0 && rt.Word32(rt.Sema(s.m)) != 0:
 			ready = i
 		}
 	}
@@ -175,7 +176,7 @@ func readyMs() bool {
 		return false
 	}
 	for i := range suspended {
-		if m := suspended[i].m; m != 0 && load32(m+mWaitsema) != 0 {
+		if m := suspended[i].m; m != 0 && rt.Word32(rt.Sema(m)) != 0 {
 			return true
 		}
 	}

@@ -4,10 +4,10 @@ package sched
 
 import (
 	"math/bits"
-	"runtime"
 	"sync/atomic"
 	"unsafe"
 
+	rt "github.com/yolkos/yolk/internal/goruntime"
 	"github.com/yolkos/yolk/kernel/cpu"
 	"github.com/yolkos/yolk/kernel/exception"
 	"github.com/yolkos/yolk/kernel/timer"
@@ -51,9 +51,6 @@ var (
 // it while zero.
 var semaLoopLDAR, semaLoopCBZ uintptr
 
-//go:linkname runtimeSemasleep runtime.semasleep
-func runtimeSemasleep(ns int64) int
-
 // initNaps computes the constants in counter units and finds semasleep's
 // code. It runs on a goroutine.
 func initNaps() {
@@ -62,16 +59,10 @@ func initNaps() {
 	pollWindowC = timer.NanosToCounts(pollWindow)
 	stealLateC = timer.NanosToCounts(stealLate)
 	stealKeepC = timer.NanosToCounts(stealKeep)
-	f := runtimeSemasleep
-	lo, hi := funcRange(**(**uintptr)(unsafe.Pointer(&f)))
-	if runtime.FuncForPC(lo).Name() != "runtime.semasleep" {
-		throw("yolk: runtime.semasleep not found")
+	var ok bool
+	if semaLoopLDAR, semaLoopCBZ, ok = rt.SemasleepWaitLoop(); !ok {
+		rt.Throw("yolk: runtime.semasleep has no LDAR/CBZ wait loop: the toolchain is not tamago-" + rt.Version)
 	}
-	semaLoopLDAR = findSpinLoop(lo, hi)
-	if semaLoopLDAR == 0 {
-		throw("yolk: runtime.semasleep has no LDAR/CBZ wait loop: the toolchain is not tamago-go1.26.0")
-	}
-	semaLoopCBZ = semaLoopLDAR + 4
 }
 
 // findSpinLoop finds, in the code [lo, hi), a two-instruction loop that
@@ -90,18 +81,6 @@ func findSpinLoop(lo, hi uintptr) uintptr {
 		}
 	}
 	return 0
-}
-
-// funcRange is the code of the function at entry: [entry, end). (A PC
-// of code inlined into it gives the inlined function's Func, whose
-// Entry is still the outer function's.)
-func funcRange(entry uintptr) (lo, hi uintptr) {
-	lo = runtime.FuncForPC(entry).Entry()
-	hi = lo
-	for f := runtime.FuncForPC(hi); f != nil && f.Entry() == lo; f = runtime.FuncForPC(hi) {
-		hi += 4
-	}
-	return lo, hi
 }
 
 // ringNappers wakes every napping core whose word was posted, and one
@@ -151,11 +130,11 @@ func semaWait(f *exception.Frame) uintptr {
 	if g == 0 {
 		return 0
 	}
-	m := load(g + gM)
-	if m == 0 || load32(m+mWaitsema) != 0 {
+	m := rt.MOf(g)
+	if m == 0 || rt.Word32(rt.Sema(m)) != 0 {
 		return 0
 	}
-	return m + mWaitsema
+	return rt.Sema(m)
 }
 
 // afterIRQ runs at the end of every IRQ, after the end of interrupt:
@@ -173,7 +152,7 @@ func afterIRQ() {
 		return // another handler switched Ms
 	}
 	now := napAt[n] // the tick's reading of the counter
-	parked := load(w-mWaitsema+mP) == 0
+	parked := rt.P(rt.MOfSema(w)) == 0
 	if parked {
 		napParked.Or(1 << n)
 	}
@@ -230,22 +209,17 @@ func timedWait(n int, m uintptr) {
 	if now-waitStart[n] < pollWindowC && now-lastSteal.Load() > stealKeepC {
 		return
 	}
-	if sleepers.Load() != 0 && everyPWanted() {
+	if sleepers.Load() != 0 && rt.EveryPWanted() {
 		wakeSleepers(-1)
 	}
 	c := &cores[n]
 	wasOn := cpu.DisableIRQ()
 	c.napping.Store(1) // the core timer's interrupt is the nap's end
-	halt(n, m+mWaitsema, now, now+napTimedC)
+	halt(n, rt.Sema(m), now, now+napTimedC)
 	c.napping.Store(0)
 	cpu.RestoreIRQ(wasOn)
 	armTick()
 }
-
-// blocked reports whether M m waits on a note (m.blocked).
-//
-//go:nosplit
-func blocked(m uintptr) bool { return *(*bool)(unsafe.Pointer(m + mBlocked)) }
 
 // Doorbells counts naps ended by another core's doorbell.
 func Doorbells() uint64 { return doorbells.Load() }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/yolkos/yolk/boot"
+	rt "github.com/yolkos/yolk/internal/goruntime"
 	"github.com/yolkos/yolk/kernel/cpu"
 	"github.com/yolkos/yolk/kernel/exception"
 	"github.com/yolkos/yolk/kernel/timer"
@@ -102,6 +103,7 @@ func Setup(c Controller, timerINTID uint32, cfg Config) {
 	boot.CoreMain = coreMain
 	goos.Idle = idle
 	goos.ProcID = procID
+	rt.BindWake(wakeCPU)
 	armTick()
 	cpu.EnableIRQ()
 }
@@ -137,7 +139,7 @@ func StartCores(s boot.Starter, mpidrs []uint64) error {
 		}
 		n++
 	}
-	setNumCPU(int32(n))
+	rt.SetNumCPU(int32(n))
 	runtime.GOMAXPROCS(n)
 	return nil
 }

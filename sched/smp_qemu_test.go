@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-	"unsafe"
 
 	"github.com/yolkos/yolk/board"
 	"github.com/yolkos/yolk/kernel/cpu"
@@ -347,32 +346,6 @@ func TestLockedThreadPingPong(t *testing.T) {
 		t.Error("no M switch happened: the test did not exercise M multiplexing")
 	}
 	t.Logf("%d M switches", sched.MSwitches()-before)
-}
-
-// The offsets in sched/runtime.go, observed: goroutines made runnable on
-// this P show up in its run queue.
-func TestRuntimeLayout(t *testing.T) {
-	if runtime.Version() != "go1.26.0" {
-		t.Fatalf("offsets are pinned to tamago-go1.26.0, built with %s", runtime.Version())
-	}
-	prev := runtime.GOMAXPROCS(1)
-	defer runtime.GOMAXPROCS(prev)
-	_, pp := runtime.GetG()
-	p := uintptr(pp)
-	head := *(*uint32)(unsafe.Pointer(p + 400))
-	tail := *(*uint32)(unsafe.Pointer(p + 404))
-	var wg sync.WaitGroup
-	for i := 0; i < 5; i++ {
-		wg.Add(1)
-		go wg.Done()
-	}
-	head2 := *(*uint32)(unsafe.Pointer(p + 400))
-	tail2 := *(*uint32)(unsafe.Pointer(p + 404))
-	// Without sysmon, runqput never uses runnext: all 5 are queued.
-	if (tail2-head2)-(tail-head) != 5 {
-		t.Errorf("runq grew by %d, want 5", (tail2-head2)-(tail-head))
-	}
-	wg.Wait()
 }
 
 // tightLoop makes no function call until stop is set: only asynchronous
