@@ -23,7 +23,7 @@ const (
 
 type core struct {
 	state    atomic.Uint32
-	sleeping atomic.Uint32 // in Idle's WFI
+	sleeping atomic.Uint32 // in Idle's WFI: 1, or 2 once a wake SGI is sent
 	napping  atomic.Uint32 // in a timed wait's nap (nap.go)
 	// idling is set from before Idle's WFI until just before Idle
 	// delivers the events signalled meanwhile: a handler that signals
@@ -47,6 +47,7 @@ type core struct {
 	preempts      atomic.Uint64
 	asyncPreempts atomic.Uint64
 	polls         atomic.Uint64
+	kicks         atomic.Uint64
 }
 
 var cores [exception.MaxCores]core

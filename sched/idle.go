@@ -180,37 +180,67 @@ var sleepers atomic.Int32
 // lastKick is, per core, when OnNanotime last fired the core's timer.
 var lastKick [exception.MaxCores]uint64
 
-// OnNanotime is called by the board's runtime/goos.Nanotime. When the
-// runtime waits for every P (stop-the-world, forEachP) while some core
-// sleeps, the waiting core spins calling nanotime: this makes its timer
-// fire at once, and the tick handler (onTimer) wakes the sleepers, instead
-// of at the next tick. Otherwise it costs one load.
+// queuedSince is, per core, since when OnNanotime has seen goroutines
+// queued (its P's or the global run queue) at every call, 0 if it last
+// saw none.
+var queuedSince [exception.MaxCores]uint64
+
+// kickGrace is how long runnable goroutines stay queued before a sleeping
+// core is woken to take them (ns): shorter than a tick, longer than a
+// hand-off between two goroutines on one core, whose partner would be
+// stolen for nothing.
+const kickGrace = 20_000
+
+var kickGraceC uint64
+
+// OnNanotime is called by the board's runtime/goos.Nanotime, on every core
+// and very often, so each of its jobs costs a load or two when idle:
+//   - it rings napping cores whose wait may be over (nap.go);
+//   - while some core sleeps in Idle, it wakes one when goroutines have
+//     stayed queued for kickGrace, as the runtime's own wakep would on an
+//     OS (it never does here: no P is ever idle), instead of at the next
+//     tick (yolk.kick=tick);
+//   - when the runtime waits for every P (stop-the-world, forEachP) while
+//     some core sleeps, the waiting core calls nanotime: this makes its
+//     timer fire at once, and the tick handler wakes the sleepers;
+//   - and it naps the waiter (nap.go).
 //
 //go:nosplit
 func OnNanotime() {
 	if napping.Load() != 0 {
 		ringNappers()
 	}
-	if sleepers.Load() != 0 && rt.EveryPWanted() {
+	everyP := rt.EveryPWanted()
+	if sleepers.Load() != 0 {
 		n := cpu.Index()
 		now := timer.Latest()
-		if now-lastKick[n] >= tickCounts/fastTicks {
-			lastKick[n] = now
-			timer.SetDeadline(now)
+		switch {
+		case everyP:
+			if now-lastKick[n] >= tickCounts/fastTicks {
+				lastKick[n] = now
+				timer.SetDeadline(now)
+			}
+		case !kickOff:
+			if g := rt.GetG(); g != 0 && queued(rt.P(rt.MOf(g))) {
+				if queuedSince[n] == 0 {
+					queuedSince[n] = now
+				} else if now-queuedSince[n] >= kickGraceC {
+					queuedSince[n] = 0
+					if wakeSleepers(1) > 0 {
+						cores[n].kicks.Add(1)
+					}
+				}
+			} else {
+				queuedSince[n] = 0
+			}
 		}
 	}
-	if napOff {
-		return
-	}
-	g := rt.GetG()
-	if g == 0 {
-		return
-	}
-	n := cpu.Index()
-	if m := rt.MOf(g); m != 0 && rt.Blocked(m) {
-		timedWait(n, m)
-	} else if waitStart[n] != 0 {
-		waitStart[n] = 0
+	if everyP && !napOff {
+		if g := rt.GetG(); g != 0 {
+			if m := rt.MOf(g); m != 0 && rt.Blocked(m) {
+				timedWait(cpu.Index(), m)
+			}
+		}
 	}
 }
 
@@ -238,17 +268,21 @@ func wakeCPU(procid uint64) {
 	controller.SendSGI(wakeSGI, int(procid))
 }
 
-// wakeSleepers wakes up to max sleeping cores (all if max < 0).
+// wakeSleepers wakes up to max sleeping cores (all if max < 0) and
+// returns how many. A core is woken once per sleep: the first to mark it
+// (sleeping 1 -> 2) sends the SGI.
 //
 //go:nosplit
-func wakeSleepers(max int) {
+func wakeSleepers(max int) (woken int) {
 	self := cpu.Index()
 	for i := 0; i < int(ncores.Load()) && max != 0; i++ {
-		if i != self && cores[i].sleeping.Load() != 0 {
+		if i != self && cores[i].sleeping.CompareAndSwap(1, 2) {
 			wake(i)
 			max--
+			woken++
 		}
 	}
+	return woken
 }
 
 // Stats describes one core.
@@ -268,6 +302,9 @@ type Stats struct {
 	// in all (nap.go).
 	Naps     uint64
 	NapNanos int64
+	// Kicks counts sleeping cores this core woke for its queued
+	// goroutines from OnNanotime (not at a tick).
+	Kicks uint64
 }
 
 // CoreStats returns core n's statistics.
@@ -282,5 +319,6 @@ func CoreStats(n int) Stats {
 		WakeAdvance:   timer.CountsToNanos(c.wakeAvg + 2*c.wakeDev),
 		Naps:          naps[n].Load(),
 		NapNanos:      timer.CountsToNanos(napCounts[n].Load()),
+		Kicks:         c.kicks.Load(),
 	}
 }

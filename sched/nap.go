@@ -24,6 +24,7 @@ const (
 	pollWindow = 50_000      // ns: spin before a timed nap (no contention)
 	stealLate  = 500_000     // ns: a tick this late means the host descheduled us
 	stealKeep  = 200_000_000 // ns: how long a late tick counts as contention
+	waitGap    = 50_000      // ns: calls further apart are two waits
 )
 
 var (
@@ -35,6 +36,7 @@ var (
 	napReq      [exception.MaxCores]uintptr        // untimed nap to take after EOI
 	napAt       [exception.MaxCores]uint64         // when the tick asked for it, counts
 	waitStart   [exception.MaxCores]uint64         // timed wait first seen, counts
+	waitSeen    [exception.MaxCores]uint64         // and last seen
 	lastSteal   atomic.Uint64                      // counter value of the last late tick
 	naps        [exception.MaxCores]atomic.Uint64  // statistics
 	napCounts   [exception.MaxCores]atomic.Uint64
@@ -44,6 +46,7 @@ var (
 	pollWindowC uint64
 	stealLateC  uint64
 	stealKeepC  uint64
+	waitGapC    uint64
 )
 
 // The two instructions of semasleep's untimed wait loop, for the tick to
@@ -59,6 +62,7 @@ func initNaps() {
 	pollWindowC = timer.NanosToCounts(pollWindow)
 	stealLateC = timer.NanosToCounts(stealLate)
 	stealKeepC = timer.NanosToCounts(stealKeep)
+	waitGapC = timer.NanosToCounts(waitGap)
 	var ok bool
 	if semaLoopLDAR, semaLoopCBZ, ok = rt.SemasleepWaitLoop(); !ok {
 		rt.Throw("yolk: runtime.semasleep has no LDAR/CBZ wait loop: the toolchain is not tamago-" + rt.Version)
@@ -90,7 +94,7 @@ func findSpinLoop(lo, hi uintptr) uintptr {
 //go:nosplit
 func ringNappers() {
 	for m := napping.Load(); m != 0; m &= m - 1 {
-		n := bits.TrailingZeros64(m)
+		n := bits.TrailingZeros64(m) & (exception.MaxCores - 1) // no bounds check: nosplit chains
 		w := napWatch[n].Load()
 		if w != 0 && atomic.LoadUint32((*uint32)(unsafe.Pointer(w))) != 0 && napWatch[n].CompareAndSwap(w, 0) {
 			doorbells.Add(1)
@@ -108,7 +112,7 @@ func ringNappers() {
 //go:nosplit
 func ringParkedNapper() {
 	for m := napParked.Load(); m != 0; m &= m - 1 {
-		n := bits.TrailingZeros64(m)
+		n := bits.TrailingZeros64(m) & (exception.MaxCores - 1) // no bounds check: nosplit chains
 		if napWatch[n].Swap(0) != 0 {
 			doorbells.Add(1)
 			wake(n)
@@ -151,6 +155,7 @@ func afterIRQ() {
 	if semaWait(exception.IRQFrame(n)) != w {
 		return // another handler switched Ms
 	}
+	ringNappers()
 	now := napAt[n] // the tick's reading of the counter
 	parked := rt.P(rt.MOfSema(w)) == 0
 	if parked {
@@ -175,11 +180,13 @@ func afterIRQ() {
 
 // halt naps core n (IRQs masked) until the word at w is posted, an
 // interrupt arrives or the counter reaches until; now is a recent reading
-// of the counter. It reports whether it halted at all.
+// of the counter. It reports whether it halted at all. Callers ring the
+// other nappers first (a core about to halt may be the one that posted
+// their words). It runs at the end of nosplit chains as deep as
+// entersyscall -> casgstatus -> nanotime: it stays small.
 //
 //go:nosplit
 func halt(n int, w uintptr, now, until uint64) bool {
-	ringNappers()
 	napWatch[n].Store(w)
 	napping.Or(1 << n)
 	halted := false
@@ -195,30 +202,35 @@ func halt(n int, w uintptr, now, until uint64) bool {
 	return halted
 }
 
-// timedWait is called by OnNanotime on an M blocked on a note: after the
-// wait window it naps, up to napTimed, with IRQs masked.
+// timedWait is called by OnNanotime on an M blocked on a note while the
+// runtime waits for every P: after the wait window it naps, up to
+// napTimed, with IRQs masked. One wait is a run of such calls less than
+// waitGap apart (notetsleep's own 100 us rounds included).
 //
 //go:nosplit
 func timedWait(n int, m uintptr) {
 	// The clock as last read: this runs inside nanotime, which reads it
 	// next (each counter read takes QEMU's global lock).
 	now := timer.Latest()
-	if waitStart[n] == 0 {
+	if now-waitSeen[n] > waitGapC {
 		waitStart[n] = now
 	}
+	waitSeen[n] = now
 	if now-waitStart[n] < pollWindowC && now-lastSteal.Load() > stealKeepC {
 		return
 	}
-	if sleepers.Load() != 0 && rt.EveryPWanted() {
+	if sleepers.Load() != 0 {
 		wakeSleepers(-1)
 	}
 	c := &cores[n]
+	// OnNanotime has rung the other nappers.
 	wasOn := cpu.DisableIRQ()
 	c.napping.Store(1) // the core timer's interrupt is the nap's end
 	halt(n, rt.Sema(m), now, now+napTimedC)
 	c.napping.Store(0)
 	cpu.RestoreIRQ(wasOn)
 	armTick()
+	waitSeen[n] = timer.Latest()
 }
 
 // Doorbells counts naps ended by another core's doorbell.

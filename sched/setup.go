@@ -58,6 +58,10 @@ type Config struct {
 	// a wake-up delay earlier with polling after (idle.go): for
 	// comparisons.
 	NoHaltPoll bool
+	// KickAtTick leaves a sleeping core asleep until a busy core's tick
+	// when goroutines queue up, instead of waking it from OnNanotime
+	// after kickGrace: for comparisons.
+	KickAtTick bool
 	// SpinWaits keeps the runtime's waits spinning instead of napping
 	// (nap.go): for comparisons.
 	SpinWaits bool
@@ -71,6 +75,7 @@ var (
 	quantumNanos              int64
 	idlePoll                  bool
 	haltPollOff               bool
+	kickOff                   bool
 	maxWakeAdvanceC           uint64
 )
 
@@ -88,6 +93,8 @@ func Setup(c Controller, timerINTID uint32, cfg Config) {
 	asyncOff = cfg.CallPreemptOnly
 	napOff = cfg.SpinWaits
 	haltPollOff = cfg.NoHaltPoll
+	kickOff = cfg.KickAtTick
+	kickGraceC = timer.NanosToCounts(kickGrace)
 	maxWakeAdvanceC = timer.NanosToCounts(maxWakeAdvance)
 	tickCounts = timer.NanosToCounts(int64(cfg.Tick))
 	quantumCounts = timer.NanosToCounts(int64(cfg.Quantum))

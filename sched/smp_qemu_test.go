@@ -536,3 +536,38 @@ func TestHaltPolling(t *testing.T) {
 	}
 	t.Logf("%d polls; core 0 wakes %v early for a timer", polls()-before, time.Duration(sched.CoreStats(0).WakeAdvance))
 }
+
+// Goroutines that stay queued on a busy core wake a sleeping core at once
+// (OnNanotime), not at the busy core's next tick: short goroutines started
+// from one core are run by others too, and the kicks are counted.
+func TestQueuedWorkWakesSleepingCore(t *testing.T) {
+	if cores() < 2 {
+		t.Skip("needs two cores")
+	}
+	kicks := func() (n uint64) {
+		for i := 0; i < cores(); i++ {
+			n += sched.CoreStats(i).Kicks
+		}
+		return n
+	}
+	time.Sleep(10 * time.Millisecond) // the other cores go to sleep
+	before := kicks()
+	self := cpu.Index()
+	var elsewhere atomic.Int64
+	var wg sync.WaitGroup
+	for i := 0; i < 2000; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			spin(2000)
+			if cpu.Index() != self {
+				elsewhere.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if kicks() == before {
+		t.Error("2000 goroutines queued on one core, and no sleeping core was woken for them before a tick")
+	}
+	t.Logf("%d kicks; %d of 2000 goroutines ran on another core than the one that started them", kicks()-before, elsewhere.Load())
+}

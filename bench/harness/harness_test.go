@@ -287,11 +287,11 @@ func TestReportTables(t *testing.T) {
 	for _, row := range abl {
 		switch {
 		case strings.HasPrefix(row[0], "goroutine spawn"):
-			if row[5] != "" || row[6] != "" {
+			if row[5] != "" || row[7] != "" {
 				t.Errorf("spawn row %q: haltpoll=off and wait=spin do not run it", row)
 			}
 		case strings.HasPrefix(row[0], "time.Sleep(1ms) overshoot p50"):
-			if row[2] != "20.0" || row[5] != "80.0" || row[9] != "4.00×" {
+			if row[2] != "20.0" || row[5] != "80.0" || row[10] != "4.00×" {
 				t.Errorf("sleep row %q", row)
 			}
 		}

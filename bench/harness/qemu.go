@@ -53,6 +53,8 @@ var targets = []target{
 		rows: []string{"pingpong_cross", "sleep", "timers", "wakeup", "idle"}},
 	{key: "yolk2spin", label: "yolk smp2 yolk.wait=spin", smp: 2, bootargs: []string{"yolk.wait=spin"},
 		rows: []string{"pingpong_cross", "timers", "gc", "idle"}},
+	{key: "yolk2tickkick", label: "yolk smp2 yolk.kick=tick", smp: 2, bootargs: []string{"yolk.kick=tick"},
+		rows: []string{"spawn", "pingpong_cross", "parallel", "timers", "wakeup", "idle"}},
 	// Four guest cores: more than this machine's host CPUs when it has
 	// fewer (the report says so); no network rows (time budget).
 	{key: "yolk4", label: "yolk smp4", smp: 4, rows: smp4Rows},
