@@ -149,17 +149,33 @@ func onTimer(uint32) {
 	case queued(p) || eventsPending.Load():
 		wakeSleepers(1)
 	}
-	if p == 0 {
+	if p != 0 && waitingMs() && rt.LockedG(rt.MOf(g)) == g {
+		// A goroutine locked to its M (LockOSThread) hands its P to
+		// another M each time it blocks, and that M may be one
+		// suspended here: while Ms share cores, tick as a core running
+		// a parked M does, to switch soon after.
+		next = now + tickCounts/fastTicks
+	}
+	if p != 0 {
+		napSeen[n] = 0
+	} else {
 		f := exception.IRQFrame(n)
-		maybeSwitchM(f)
-		if readyMs() {
+		if maybeSwitchM(f) || readyMs() {
+			// The M switched to may hand its P on and park again
+			// soon (a goroutine locked to it), and a ready M waits:
+			// tick fast while Ms share cores.
+			napSeen[n] = 0
 			next = now + tickCounts/fastTicks
-		} else if w := semaWait(f); w != 0 {
-			// Nap after the end of interrupt (afterIRQ). An M that
+		} else if w := semaWait(f); w != 0 && (w == napSeen[n] || contended(now)) {
+			// Nap after the end of interrupt (afterIRQ): at once when
+			// the host has lately been descheduling guest cores (the
+			// spin takes a host CPU from them), else once a second
+			// tick finds the same M waiting (the spin was free, and a
+			// short wait ends sooner spinning than halted). An M that
 			// holds a P (a stop-the-world or forEachP waiter, a lock
-			// waiter) naps as a timed wait; a parked one backs off,
-			// by at most a tick while other Ms are suspended (one of
-			// them may become ready while nobody rings).
+			// waiter) naps as a timed wait; a parked one backs off, by
+			// at most a tick while other Ms are suspended (one of them
+			// may become ready while nobody rings).
 			napReq[n], napAt[n] = w, now
 			switch {
 			case rt.P(rt.MOfSema(w)) != 0:
@@ -168,6 +184,7 @@ func onTimer(uint32) {
 				napBackoff[n] = tickCounts
 			}
 		} else {
+			napSeen[n] = w
 			napBackoff[n] = 0
 		}
 	}

@@ -88,12 +88,12 @@ func parkedM(f *exception.Frame) uintptr {
 	return m
 }
 
-// maybeSwitchM runs at a tick: if this core runs a parked M and another
-// M is ready, switch to it.
-func maybeSwitchM(f *exception.Frame) {
+// maybeSwitchM runs at a tick or a wake SGI: if this core runs a parked
+// M and another M is ready, it switches to it and reports so.
+func maybeSwitchM(f *exception.Frame) (switched bool) {
 	m := parkedM(f)
 	if m == 0 || !switchLock.CompareAndSwap(0, 1) {
-		return
+		return false
 	}
 	defer switchLock.Store(0)
 	free := -1
@@ -119,7 +119,7 @@ func maybeSwitchM(f *exception.Frame) {
 		}
 	}
 	if (ready < 0 && next == nil) || free < 0 {
-		return
+		return false
 	}
 	// Suspend the parked M: its FP state first, before anything here could
 	// touch FP registers.
@@ -143,6 +143,7 @@ func maybeSwitchM(f *exception.Frame) {
 		npending.Add(-1)
 	}
 	mSwitches.Add(1)
+	return true
 }
 
 // copyFrame and clearFrame move frames word by word: a struct assignment

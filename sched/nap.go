@@ -35,6 +35,7 @@ var (
 	napBackoff  [exception.MaxCores]uint64         // next untimed nap length, counts
 	napReq      [exception.MaxCores]uintptr        // untimed nap to take after EOI
 	napAt       [exception.MaxCores]uint64         // when the tick asked for it, counts
+	napSeen     [exception.MaxCores]uintptr        // the wait the last tick saw (not napped)
 	waitStart   [exception.MaxCores]uint64         // timed wait first seen, counts
 	waitSeen    [exception.MaxCores]uint64         // and last seen
 	lastSteal   atomic.Uint64                      // counter value of the last late tick
@@ -216,7 +217,7 @@ func timedWait(n int, m uintptr) {
 		waitStart[n] = now
 	}
 	waitSeen[n] = now
-	if now-waitStart[n] < pollWindowC && now-lastSteal.Load() > stealKeepC {
+	if now-waitStart[n] < pollWindowC && !contended(now) {
 		return
 	}
 	if sleepers.Load() != 0 {
@@ -232,6 +233,13 @@ func timedWait(n int, m uintptr) {
 	armTick()
 	waitSeen[n] = timer.Latest()
 }
+
+// contended reports whether a tick came more than stealLate late in the
+// last stealKeep: the host has been descheduling guest cores, so a core
+// that spins takes a host CPU from one that has work.
+//
+//go:nosplit
+func contended(now uint64) bool { return now-lastSteal.Load() <= stealKeepC }
 
 // Doorbells counts naps ended by another core's doorbell.
 func Doorbells() uint64 { return doorbells.Load() }

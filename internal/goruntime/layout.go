@@ -22,6 +22,7 @@ const (
 	MLocks             = 216  // m.locks (int32)
 	MBlocked           = 229  // m.blocked (bool): waits on a note
 	MPark              = 296  // m.park.key (0, locked, or the sleeping m)
+	MLockedg           = 336  // m.lockedg: the goroutine locked to m (LockOSThread)
 	MWaitsema          = 1264 // m.mOS.waitsemacount (uint32): semasleep's semaphore
 	PRunqhead          = 400  // p.runqhead (uint32)
 	PRunqtail          = 404  // p.runqtail (uint32)
@@ -56,6 +57,7 @@ var asmhdr = []struct {
 	{[]string{"m_locks"}, MLocks},
 	{[]string{"m_blocked"}, MBlocked},
 	{[]string{"m_park", "note_key"}, MPark},
+	{[]string{"m_lockedg"}, MLockedg},
 	{[]string{"m_mOS", "mOS_waitsemacount"}, MWaitsema},
 	{[]string{"p_runqhead"}, PRunqhead},
 	{[]string{"p_runqtail"}, PRunqtail},

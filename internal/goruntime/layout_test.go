@@ -166,6 +166,8 @@ func TestLinknameSignatures(t *testing.T) {
 		"wantAsyncPreempt": "func(gp *g) bool",
 		"isAsyncSafePoint": "func(gp *g, pc, sp, lr uintptr) (bool, uintptr)",
 		"semasleep":        "func(ns int64) int",
+		"procPin":          "func() int",
+		"procUnpin":        "func()",
 		"asyncPreempt":     "func()",
 	}
 	vars := map[string]string{

@@ -28,6 +28,18 @@ func WantAsyncPreempt(gp unsafe.Pointer) bool
 //go:linkname IsAsyncSafePoint runtime.isAsyncSafePoint
 func IsAsyncSafePoint(gp unsafe.Pointer, pc, sp, lr uintptr) (bool, uintptr)
 
+// ProcPin is runtime.procPin (as sync.Pool uses it): until ProcUnpin the
+// calling goroutine is not preempted, so it stays on its P; it returns
+// the P's id.
+//
+//go:linkname ProcPin runtime.procPin
+func ProcPin() int
+
+// ProcUnpin is runtime.procUnpin.
+//
+//go:linkname ProcUnpin runtime.procUnpin
+func ProcUnpin()
+
 //go:linkname semasleep runtime.semasleep
 func semasleep(ns int64) int
 

@@ -47,6 +47,14 @@ func TestGoroutineAndM(t *testing.T) {
 	if p := goruntime.P(m); p != uintptr(pp) {
 		t.Errorf("m.p = %#x, runtime.GetG's P %#x", p, pp)
 	}
+	if goruntime.LockedG(m) != 0 {
+		t.Errorf("m.lockedg = %#x before LockOSThread", goruntime.LockedG(m))
+	}
+	runtime.LockOSThread()
+	if l := goruntime.LockedG(m); l != g {
+		t.Errorf("m.lockedg = %#x after LockOSThread, want g %#x", l, g)
+	}
+	runtime.UnlockOSThread()
 	if goruntime.NextP(m) != 0 || goruntime.Locks(m) != 0 || goruntime.Blocked(m) {
 		t.Errorf("a running goroutine's m: nextp %#x, locks %d, blocked %v", goruntime.NextP(m), goruntime.Locks(m), goruntime.Blocked(m))
 	}

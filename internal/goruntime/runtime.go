@@ -80,6 +80,11 @@ func Blocked(m uintptr) bool { return *(*bool)(unsafe.Pointer(m + MBlocked)) }
 //go:nosplit
 func ParkKey(m uintptr) uintptr { return Word(m + MPark) }
 
+// LockedG is the goroutine locked to m (runtime.LockOSThread), 0 if none.
+//
+//go:nosplit
+func LockedG(m uintptr) uintptr { return Word(m + MLockedg) }
+
 // Sema is the address of m's semaphore (m.mOS.waitsemacount): semasleep
 // waits for it to be non-zero and semawakeup adds one.
 //
