@@ -14,6 +14,7 @@ import (
 	"time"
 
 	_ "github.com/yolkos/yolk/board"
+	rt "github.com/yolkos/yolk/internal/goruntime"
 )
 
 func TestSleepIsNeverEarly(t *testing.T) {
@@ -34,65 +35,49 @@ func TestSleepIsNeverEarly(t *testing.T) {
 // timer was still pending. The runtime marks a one-shot timer fired
 // (when = 0) under its heap's lock as it takes it off the heap, before
 // it starts the callback's goroutine, so callback i, calling Stop on an
-// earlier timer j, sees false unless j had not fired when i did. All the
-// timers are made on one P, so that they share one heap: the runtime
-// orders only the timers of one heap (each P runs its own and steals the
-// others' when idle).
+// earlier timer j, sees false unless j had not fired when i did. The
+// timers are made with the goroutine pinned to its P, so that they share
+// one heap: the runtime orders only the timers of one heap (each P runs
+// its own and steals the others' when idle).
 func TestTimersFireInDeadlineOrder(t *testing.T) {
 	const n = 50
 	var timers [n]*time.Timer
-	var fired [n]atomic.Bool
 	var onTime [n]atomic.Bool
+	var fired [n]atomic.Bool
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var bad []string
-	for attempt := 0; ; attempt++ {
-		_, p0 := runtime.GetG()
-		start := time.Now()
-		wg.Add(n)
-		for i := n - 1; i >= 0; i-- {
-			d := time.Duration(i+1) * 2 * time.Millisecond
-			timers[i] = time.AfterFunc(d, func() {
-				onTime[i].Store(time.Since(start) >= d)
-				for j := 0; j < i; j++ {
-					if timers[j].Stop() {
-						// j had not fired: it never will now.
-						mu.Lock()
-						bad = append(bad, fmt.Sprintf("timer %d (%v) fired while timer %d (%v) was pending", i, d, j, time.Duration(j+1)*2*time.Millisecond))
-						mu.Unlock()
-						if !fired[j].Swap(true) {
-							wg.Done()
-						}
+	var armed [n]time.Time
+	wg.Add(n)
+	// Every timer exists before any is armed: a callback may run (on
+	// another P, which steals this P's timers when idle) while the
+	// others are being armed.
+	rt.ProcPin()
+	for i := range timers {
+		d := time.Duration(i+1) * 2 * time.Millisecond
+		timers[i] = time.AfterFunc(time.Hour, func() {
+			onTime[i].Store(time.Since(armed[i]) >= d)
+			for j := 0; j < i; j++ {
+				if timers[j].Stop() {
+					// j had not fired: it never will now.
+					mu.Lock()
+					bad = append(bad, fmt.Sprintf("timer %d (%v) fired while timer %d (%v) was pending", i, d, j, time.Duration(j+1)*2*time.Millisecond))
+					mu.Unlock()
+					if !fired[j].Swap(true) {
+						wg.Done()
 					}
 				}
-				if !fired[i].Swap(true) {
-					wg.Done()
-				}
-			})
-		}
-		_, p1 := runtime.GetG()
-		if p0 == p1 {
-			break
-		}
-		// The goroutine moved to another P while making the timers:
-		// they are in two heaps. Start again.
-		for i := range timers {
-			if timers[i].Stop() {
+			}
+			if !fired[i].Swap(true) {
 				wg.Done()
 			}
-		}
-		wg.Wait()
-		if attempt == 10 {
-			t.Fatal("could not make the timers on one P in 10 attempts")
-		}
-		mu.Lock()
-		bad = nil
-		mu.Unlock()
-		for i := range fired {
-			fired[i].Store(false)
-			onTime[i].Store(false)
-		}
+		})
 	}
+	for i := n - 1; i >= 0; i-- {
+		armed[i] = time.Now()
+		timers[i].Reset(time.Duration(i+1) * 2 * time.Millisecond)
+	}
+	rt.ProcUnpin()
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	select {
