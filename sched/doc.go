@@ -51,15 +51,21 @@
 //     sched.safePointWait), since an M in Idle holds its P and only
 //     notices either at the top of findRunnable.
 //
-// Worst case, work waits one tick (1 ms) for a sleeping core. A
-// stop-the-world or forEachP is noticed sooner: the core that waits for
-// the other Ps calls nanotime, and OnNanotime (called by the board's
-// Nanotime, one load when nothing is pending) fires that core's timer at
-// once, or wakes the sleepers itself before it naps, so they notice
-// within about a hundred microseconds. A goroutine in a loop without calls is stopped
-// at the first tick on its core that finds it at a safe point (the
-// runtime never preempts its own code asynchronously, so a goroutine
-// spinning inside the runtime still waits for its next call).
+// Work does not wait for the tick, as a rule: the runtime calls nanotime
+// whenever it schedules, and OnNanotime (called by the board's Nanotime,
+// a load or two when nothing is pending) wakes one sleeping core once
+// goroutines have stayed queued for 20 us (a kick: what wakep would do
+// on an OS; the grace keeps a hand-off between two goroutines on one core
+// from dragging a partner to another core; yolk.kick=tick leaves it to
+// the tick). A core running one goroutine without pause calls nanotime
+// rarely: then work waits up to a tick. A stop-the-world or forEachP is
+// noticed sooner: the core that waits for the other Ps calls nanotime,
+// and OnNanotime fires that core's timer at once, or wakes the sleepers
+// itself before it naps, so they notice within about a hundred
+// microseconds. A goroutine in a loop without calls is stopped at the
+// first tick on its core that finds it at a safe point (the runtime never
+// preempts its own code asynchronously, so a goroutine spinning inside
+// the runtime still waits for its next call).
 //
 // # Halt polling
 //
@@ -98,22 +104,31 @@
 //     at start-up) and the semaphore is zero. Nowhere else in semasleep:
 //     after the loop the M may own what was posted, and a nap there
 //     would stop it for good (a nap ends with a timer interrupt, taken
-//     before the interrupted code runs again). The nap is taken after
-//     the end of interrupt (a WFI inside a handler would not see
-//     interrupts of the handler's priority), for a tick, then twice as
-//     long while the same M stays parked, up to 64 ms (a tick while
+//     before the interrupted code runs again). The first tick that finds
+//     a wait naps it only if the host is contended (below); otherwise a
+//     second tick must find the same M waiting: a short wait ends sooner
+//     spinning, and the spin costs nothing the host needs. The nap is
+//     taken after the end of interrupt (a WFI inside a handler would not
+//     see interrupts of the handler's priority), for a tick, then twice
+//     as long while the same M stays parked, up to 64 ms (a tick while
 //     other Ms are suspended: one may become ready unrung).
 //   - Timed waits (m.blocked, set by notesleep/notetsleep around
-//     semasleep) nap from OnNanotime, for up to 100 us (the runtime's
-//     own re-check period), after spinning 50 us, or at once when a
-//     tick lately came more than 500 us late: the host is descheduling
-//     guest cores, and spinning is what delays them.
+//     semasleep) nap from OnNanotime while the runtime waits for every
+//     P, for up to 100 us (the runtime's own re-check period), after
+//     spinning 50 us, or at once when the host is contended.
+//
+// The host is contended when a tick lately (200 ms) came more than 500 us
+// late: it is descheduling guest cores, and a core that spins takes a
+// host CPU from one that has work.
 //
 // A core running a parked M that is rung because a suspended M became
 // ready, or because Task queued a new M, switches to it at the wake SGI
-// (mswitch.go), instead of at its next tick. While the runtime waits for
-// every P, cores tick every 100 us, so stopped Ms nap and running
-// goroutines are asked to stop sooner. yolk.wait=spin turns naps off.
+// (mswitch.go), instead of at its next tick. A core ticks every 100 us
+// while the runtime waits for every P (stopped Ms nap soon, running
+// goroutines are asked to stop sooner), after it switched Ms, and while
+// it runs a goroutine locked to its M with Ms sharing cores (such a
+// goroutine hands its P to another M each time it blocks, and the switch
+// to that M waits for a tick). yolk.wait=spin turns naps off.
 //
 // # Interrupts to goroutines
 //
