@@ -116,6 +116,11 @@
 //     semasleep) nap from OnNanotime while the runtime waits for every
 //     P, for up to 100 us (the runtime's own re-check period), after
 //     spinning 50 us, or at once when the host is contended.
+//   - Spins on the clock with nothing to watch, the collector's suspendG
+//     waiting for a goroutine to stop so that it can scan its stack, nap
+//     from OnNanotime for up to 100 us when the host is contended: the
+//     nanotime call is recognised by walking the frame records up to a
+//     return address in suspendG.
 //
 // The host is contended when a tick lately (200 ms) came more than 500 us
 // late: it is descheduling guest cores, and a core that spins takes a

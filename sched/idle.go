@@ -220,7 +220,7 @@ var kickGraceC uint64
 //   - when the runtime waits for every P (stop-the-world, forEachP) while
 //     some core sleeps, the waiting core calls nanotime: this makes its
 //     timer fire at once, and the tick handler wakes the sleepers;
-//   - and it naps the waiter (nap.go).
+//   - and it naps the waiters (nap.go).
 //
 //go:nosplit
 func OnNanotime() {
@@ -252,12 +252,22 @@ func OnNanotime() {
 			}
 		}
 	}
-	if everyP && !napOff {
+	if napOff {
+		return
+	}
+	if everyP {
 		if g := rt.GetG(); g != 0 {
 			if m := rt.MOf(g); m != 0 && rt.Blocked(m) {
 				timedWait(cpu.Index(), m)
+				return
 			}
 		}
+	}
+	// A spin on the clock with nothing to watch (the collector waiting
+	// for a goroutine to stop) naps only when the host is contended:
+	// otherwise the spin is free and ends sooner.
+	if now := timer.Latest(); contended(now) && spinWaiting() {
+		spinNap(cpu.Index(), now)
 	}
 }
 

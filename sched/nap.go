@@ -68,6 +68,54 @@ func initNaps() {
 	if semaLoopLDAR, semaLoopCBZ, ok = rt.SemasleepWaitLoop(); !ok {
 		rt.Throw("yolk: runtime.semasleep has no LDAR/CBZ wait loop: the toolchain is not tamago-" + rt.Version)
 	}
+	r, ok := rt.SpinWaiters()
+	if !ok || len(r) > len(spinWaiters) {
+		rt.Throw("yolk: runtime.suspendG not found: the toolchain is not tamago-" + rt.Version)
+	}
+	copy(spinWaiters[:], r)
+}
+
+// spinWaiters are the runtime functions that spin on the clock waiting
+// for another core, with nothing to watch (internal/goruntime).
+var spinWaiters [1][2]uintptr
+
+// spinWaiting reports whether the nanotime call that OnNanotime serves
+// comes from a spinWaiter: it walks a few frame records up (this
+// function, OnNanotime, the board's Nanotime, and nanotime1 when it is
+// not inlined) and looks for a return address in one.
+//
+//go:nosplit
+func spinWaiting() bool {
+	lo, hi := rt.StackBounds(rt.GetG())
+	fp := rt.FramePointer()
+	for i := 0; i < 5 && fp >= lo && fp+16 <= hi && fp&7 == 0; i++ {
+		ret := rt.Word(fp + 8)
+		for _, r := range spinWaiters {
+			if r[0] <= ret && ret < r[1] {
+				return true
+			}
+		}
+		fp = rt.Word(fp)
+	}
+	return false
+}
+
+// never is a word nothing posts: the watch of a nap only its timer ends.
+var never uint32
+
+// spinNap naps core n, IRQs masked, for up to napTimed on behalf of a
+// spinWaiter (the collector waiting for a goroutine to stop): there is
+// no doorbell, the runtime reads the clock again after it.
+//
+//go:nosplit
+func spinNap(n int, now uint64) {
+	c := &cores[n]
+	wasOn := cpu.DisableIRQ()
+	c.napping.Store(1)
+	halt(n, uintptr(unsafe.Pointer(&never)), now, now+napTimedC)
+	c.napping.Store(0)
+	cpu.RestoreIRQ(wasOn)
+	armTick()
 }
 
 // findSpinLoop finds, in the code [lo, hi), a two-instruction loop that

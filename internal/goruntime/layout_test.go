@@ -168,6 +168,7 @@ func TestLinknameSignatures(t *testing.T) {
 		"semasleep":        "func(ns int64) int",
 		"procPin":          "func() int",
 		"procUnpin":        "func()",
+		"suspendG":         "func(gp *g) suspendGState",
 		"asyncPreempt":     "func()",
 	}
 	vars := map[string]string{

@@ -43,6 +43,16 @@ func ProcUnpin()
 //go:linkname semasleep runtime.semasleep
 func semasleep(ns int64) int
 
+// suspendGState mirrors runtime.suspendGState. yolk never calls
+// suspendG: it only locates its code.
+type suspendGState struct {
+	g             unsafe.Pointer
+	dead, stopped bool
+}
+
+//go:linkname suspendG runtime.suspendG
+func suspendG(gp unsafe.Pointer) suspendGState
+
 // AsyncPreemptPC is runtime.asyncPreempt's address (runtime_arm64.s):
 // the function that saves every register and yields, as a preemption
 // signal's handler makes the goroutine call on Linux.
@@ -83,21 +93,49 @@ var sigpanicFunc = sigpanic
 // its func value (a func value points to a word holding the entry PC).
 func SigpanicPC() uintptr { return **(**uintptr)(unsafe.Pointer(&sigpanicFunc)) }
 
+// funcRange is the code of the Go function whose func value is fv.
+func funcRange(fv unsafe.Pointer) (entry, end uintptr, name string) {
+	entry = **(**uintptr)(fv)
+	fn := runtime.FuncForPC(entry)
+	if fn == nil {
+		return 0, 0, ""
+	}
+	// A PC of code inlined into the function gives the inlined
+	// function's Func, whose Entry is still the outer function's.
+	end = entry
+	for g := fn; g != nil && g.Entry() == entry; g = runtime.FuncForPC(end) {
+		end += 4
+	}
+	return entry, end, fn.Name()
+}
+
+// SpinWaiters are the runtime functions that wait for another core by
+// spinning and reading the clock, with no semaphore to watch: suspendG
+// (the collector waiting for a goroutine to stop so that it can scan its
+// stack).
+func SpinWaiters() (ranges [][2]uintptr, ok bool) {
+	f := suspendG
+	lo, hi, name := funcRange(unsafe.Pointer(&f))
+	if name != "runtime.suspendG" {
+		return nil, false
+	}
+	return [][2]uintptr{{lo, hi}}, true
+}
+
+// FramePointer is the frame pointer (R29) of the function that calls it
+// (runtime_arm64.s): its frame record holds that function's caller's
+// frame pointer at [FP] and the return address into that caller at
+// [FP+8] (Go keeps frame pointers on arm64).
+func FramePointer() uintptr
+
 // SemasleepWaitLoop returns the address of the two instructions of
 // runtime.semasleep's wait loop (waitloop.go): an M whose PC is on them,
 // with its semaphore at zero, is waiting for it.
 func SemasleepWaitLoop() (ldar, cbz uintptr, ok bool) {
 	f := semasleep
-	entry := **(**uintptr)(unsafe.Pointer(&f))
-	fn := runtime.FuncForPC(entry)
-	if fn == nil || fn.Name() != "runtime.semasleep" {
+	entry, end, name := funcRange(unsafe.Pointer(&f))
+	if name != "runtime.semasleep" {
 		return 0, 0, false
-	}
-	// A PC of code inlined into semasleep gives the inlined function's
-	// Func, whose Entry is still semasleep's.
-	end := entry
-	for g := fn; g != nil && g.Entry() == entry; g = runtime.FuncForPC(end) {
-		end += 4
 	}
 	code := unsafe.Slice((*uint32)(unsafe.Pointer(entry)), (end-entry)/4)
 	i := findWaitLoop(code)

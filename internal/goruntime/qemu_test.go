@@ -117,3 +117,30 @@ func TestSigpanicPC(t *testing.T) {
 		t.Error("NumCPU < 1")
 	}
 }
+
+// frameRecord reads its own frame record while it is live.
+//
+//go:noinline
+func frameRecord() (savedFP, ret uintptr) {
+	fp := goruntime.FramePointer()
+	return goruntime.Word(fp), goruntime.Word(fp + 8)
+}
+
+// FramePointer's record: [FP+8] returns into the caller, [FP] is the
+// caller's frame pointer; suspendG is found.
+func TestFrameRecordsAndSpinWaiters(t *testing.T) {
+	up, ret := frameRecord()
+	if f := runtime.FuncForPC(ret); f == nil || f.Name() != "github.com/yolkos/yolk/internal/goruntime_test.TestFrameRecordsAndSpinWaiters" {
+		t.Errorf("the frame record's return address %#x is in %v, not in the caller", ret, f)
+	}
+	if up != goruntime.FramePointer() {
+		t.Errorf("the frame record's saved FP %#x is not the caller's %#x", up, goruntime.FramePointer())
+	}
+	r, ok := goruntime.SpinWaiters()
+	if !ok || len(r) != 1 {
+		t.Fatalf("SpinWaiters: %v, %v", r, ok)
+	}
+	if f := runtime.FuncForPC(r[0][0]); f == nil || f.Name() != "runtime.suspendG" || r[0][1] <= r[0][0] {
+		t.Errorf("spin waiter %#x-%#x is in %v", r[0][0], r[0][1], f)
+	}
+}

@@ -25,3 +25,8 @@ TEXT ·AsyncPreemptPC(SB),NOSPLIT,$0-8
 	MOVD	$runtime·asyncPreempt(SB), R0
 	MOVD	R0, ret+0(FP)
 	RET
+
+// func FramePointer() uintptr
+TEXT ·FramePointer(SB),NOSPLIT|NOFRAME,$0-8
+	MOVD	R29, ret+0(FP)
+	RET
