@@ -118,24 +118,6 @@ func spinNap(n int, now uint64) {
 	armTick()
 }
 
-// findSpinLoop finds, in the code [lo, hi), a two-instruction loop that
-// waits for a word to become non-zero:
-//
-//	loop: LDAR Wt, [Xn]      // 0x88dffc00 | n<<5 | t
-//	      CBZ  Wt, loop      // 0x34ffffe0 | t  (imm19 = -1)
-//
-// (ARM ARM C6.2: LDAR, CBZ), and returns the LDAR's address, or 0.
-func findSpinLoop(lo, hi uintptr) uintptr {
-	for pc := lo; pc+8 <= hi; pc += 4 {
-		ldar := *(*uint32)(unsafe.Pointer(pc))
-		cbz := *(*uint32)(unsafe.Pointer(pc + 4))
-		if ldar&0xfffffc00 == 0x88dffc00 && cbz == 0x34ffffe0|ldar&0x1f {
-			return pc
-		}
-	}
-	return 0
-}
-
 // ringNappers wakes every napping core whose word was posted, and one
 // core napping with a parked M if a suspended M has become ready (that
 // core switches to it: mswitch.go).
@@ -287,7 +269,10 @@ func timedWait(n int, m uintptr) {
 // that spins takes a host CPU from one that has work.
 //
 //go:nosplit
-func contended(now uint64) bool { return now-lastSteal.Load() <= stealKeepC }
+func contended(now uint64) bool {
+	l := lastSteal.Load()
+	return l != 0 && now-l <= stealKeepC
+}
 
 // Doorbells counts naps ended by another core's doorbell.
 func Doorbells() uint64 { return doorbells.Load() }

@@ -512,7 +512,7 @@ func TestStopTheWorldWaitsNap(t *testing.T) {
 	if napped == 0 {
 		t.Errorf("a collection waited %v for a goroutine in a clear, and no core napped", took)
 	}
-	t.Logf("collection %v; cores napped %v in all meanwhile", took, napped)
+	t.Logf("collection %v; cores napped %v in all meanwhile; %d naps ended by a doorbell since boot", took, napped, sched.Doorbells())
 }
 
 // One-millisecond sleeps wake early and poll their last stretch rather
