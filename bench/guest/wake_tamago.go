@@ -5,7 +5,7 @@ package main
 import (
 	"time"
 
-	board "github.com/yolkos/yolk/board/qemu-virt"
+	"github.com/yolkos/yolk/board"
 	"github.com/yolkos/yolk/kernel/cpu"
 	"github.com/yolkos/yolk/sched"
 )
@@ -20,8 +20,8 @@ type wakeSource struct{ ev *sched.Event }
 
 func newWakeSource() (*wakeSource, error) {
 	w := &wakeSource{ev: sched.NewEvent()}
-	board.Interrupts.Handle(wakeRowSGI, func(uint32) { w.ev.Signal() })
-	board.Interrupts.Enable(wakeRowSGI)
+	board.Interrupts().Handle(wakeRowSGI, func(uint32) { w.ev.Signal() })
+	board.Interrupts().Enable(wakeRowSGI)
 	return w, nil
 }
 
@@ -29,7 +29,7 @@ func newWakeSource() (*wakeSource, error) {
 // and returns when it did.
 func (w *wakeSource) raise() time.Time {
 	t := time.Now()
-	board.Interrupts.SendSGI(wakeRowSGI, (cpu.Index()+1)%sched.NumCores())
+	board.Interrupts().SendSGI(wakeRowSGI, (cpu.Index()+1)%sched.NumCores())
 	return t
 }
 

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"unsafe"
 
-	_ "github.com/yolkos/yolk/board/qemu-virt"
+	_ "github.com/yolkos/yolk/board"
 	"github.com/yolkos/yolk/internal/asmcheck"
 	"github.com/yolkos/yolk/internal/goruntime"
 )
