@@ -173,14 +173,18 @@ func onTimer(uint32) {
 			// tick finds the same M waiting (the spin was free, and a
 			// short wait ends sooner spinning than halted). An M that
 			// holds a P (a stop-the-world or forEachP waiter, a lock
-			// waiter) naps as a timed wait; a parked one backs off, by
-			// at most a tick while other Ms are suspended (one of them
-			// may become ready while nobody rings).
+			// waiter) naps as a timed wait; a parked one backs off from
+			// a tick, but naps a fast tick at a time while other Ms
+			// wait for a core: one of them may become ready with
+			// nobody to ring (a goroutine locked to its M hands its P
+			// over and parks), and this core is where it would run.
 			napReq[n], napAt[n] = w, now
 			switch {
 			case rt.P(rt.MOfSema(w)) != 0:
 				napBackoff[n] = napTimedC
-			case napBackoff[n] == 0 || nsuspended.Load() > 0:
+			case waitingMs():
+				napBackoff[n] = tickCounts / fastTicks
+			case napBackoff[n] == 0:
 				napBackoff[n] = tickCounts
 			}
 		} else {
