@@ -110,8 +110,10 @@
 //     spinning, and the spin costs nothing the host needs. The nap is
 //     taken after the end of interrupt (a WFI inside a handler would not
 //     see interrupts of the handler's priority), for a tick, then twice
-//     as long while the same M stays parked, up to 64 ms (a tick while
-//     other Ms are suspended: one may become ready unrung).
+//     as long while the same M stays parked, up to 64 ms; but 100 us at a
+//     time while other Ms wait for a core: one may become ready with
+//     nobody to ring (a goroutine locked to its M hands its P to another
+//     M and parks at once), and this core is where it would run.
 //   - Timed waits (m.blocked, set by notesleep/notetsleep around
 //     semasleep) nap from OnNanotime while the runtime waits for every
 //     P, for up to 100 us (the runtime's own re-check period), after
