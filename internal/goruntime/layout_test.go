@@ -20,6 +20,7 @@ import (
 	"testing"
 
 	"github.com/yolkos/yolk/internal/asmcheck"
+	"github.com/yolkos/yolk/internal/target"
 )
 
 // The tamago toolchain go.mod selects: its go command and GOROOT.
@@ -32,7 +33,7 @@ var toolchain struct {
 func tamago(t *testing.T) (gocmd, goroot string) {
 	t.Helper()
 	toolchain.once.Do(func() {
-		out, err := exec.Command("go", "tool", "-n", "github.com/usbarmory/tamago/cmd/tamago").Output()
+		out, err := exec.Command("go", "tool", "-n", target.TamagoTool).Output()
 		if err != nil {
 			toolchain.err = err
 			return
@@ -67,7 +68,7 @@ func asmDefines(t *testing.T) map[string]int64 {
 	gocmd, _ := tamago(t)
 	// -a: a cached runtime leaves no go_asm.h behind.
 	cmd := exec.Command(gocmd, "build", "-a", "-work", "runtime")
-	cmd.Env = append(os.Environ(), "GOOS=tamago", "GOARCH=arm64", "GOOSPKG=github.com/usbarmory/tamago")
+	cmd.Env = append(os.Environ(), target.Env()...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("building the runtime: %v\n%s", err, out)
