@@ -49,9 +49,11 @@ func idle(pollUntil int64) {
 			// global lock, on a path that may poll.
 			adv := c.wakeAvg + 2*c.wakeDev
 			if pollUntil-timer.Recent() <= timer.CountsToNanos(adv) {
+				// The deadline is nearer than a halt's wake-up: poll.
 				c.polls.Add(1)
+				pollUntilDeadline(dl)
 				deliverEvents()
-				return // poll: the deadline is nearer than a halt's wake-up
+				return
 			}
 			wake = dl - adv
 		}
@@ -80,6 +82,33 @@ func idle(pollUntil int64) {
 	c.idling.Store(0)
 	deliverEvents()
 	timer.SetDeadline(now + tickCounts)
+}
+
+// pollEvery is how many polling rounds read the counter once: each read
+// takes QEMU's global lock, which the other cores need too, so a core
+// that polls mostly watches the latest reading any core made.
+const pollEvery = 64
+
+// pollUntilDeadline spins until the counter reaches dl, or until
+// findRunnable has something to look at sooner: a signalled event, the
+// runtime waiting for every P, goroutines queued on this P or globally,
+// a napping core to ring. (Work queued on another P waits for the
+// deadline, at most a wake-up delay, as it would for a sleeping core
+// until its kick.)
+func pollUntilDeadline(dl uint64) {
+	p := goroutineP(rt.GetG())
+	if p == 0 {
+		p = rt.P(rt.MOf(rt.GetG()))
+	}
+	for i := 0; ; i++ {
+		now := timer.Latest()
+		if i%pollEvery == 0 {
+			now = timer.Now()
+		}
+		if now >= dl || eventsPending.Load() || napping.Load() != 0 || rt.EveryPWanted() || queued(p) {
+			return
+		}
+	}
 }
 
 // maxWakeAdvance bounds how early Idle wakes for a timer (ns).
