@@ -72,11 +72,14 @@
 // A core that WFIs until a timer runs some tens of microseconds after
 // the deadline under QEMU. Idle therefore sets the timer a learned
 // wake-up delay early (per core: average plus twice the mean deviation of
-// how late its timer woke it, at most 250 us) and returns at once when
-// the deadline is nearer than that, so findRunnable polls the last
-// stretch: a 1 ms sleep overshoots by a scheduler loop, not by a host
-// wake-up. A core with no timer sleeps without one, so an idle guest
-// costs what it did (yolk.haltpoll=off turns polling off).
+// how late its timer woke it, at most 250 us), and when the deadline is
+// nearer than that it polls instead: it spins in Idle until the deadline,
+// an event, a stop-the-world or queued goroutines, reading the counter
+// only once every 64 rounds (each read takes QEMU's global lock, which
+// the busy cores need) and the latest reading of any core in between. A
+// 1 ms sleep overshoots by a polling round, not by a host wake-up. A core
+// with no timer sleeps without one, so an idle guest costs what it did
+// (yolk.haltpoll=off turns polling off).
 //
 // # Waits that give the host its CPU back (naps)
 //
