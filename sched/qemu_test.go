@@ -47,21 +47,25 @@ func TestTimersFireInDeadlineOrder(t *testing.T) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var bad []string
-	var armed [n]time.Time
+	// Timer i's deadline, as the runtime computes it inside Reset, lies
+	// in [earliest[i], latest[i]]: the clock read before and after Reset,
+	// plus its duration. A host that deschedules the guest between two
+	// Resets may put a later index's deadline first: the order checked is
+	// that of the deadlines, where it is certain.
+	var earliest, latest [n]time.Time
 	wg.Add(n)
 	// Every timer exists before any is armed: a callback may run (on
 	// another P, which steals this P's timers when idle) while the
 	// others are being armed.
 	rt.ProcPin()
 	for i := range timers {
-		d := time.Duration(i+1) * 2 * time.Millisecond
 		timers[i] = time.AfterFunc(time.Hour, func() {
-			onTime[i].Store(time.Since(armed[i]) >= d)
-			for j := 0; j < i; j++ {
-				if timers[j].Stop() {
+			onTime[i].Store(!time.Now().Before(earliest[i]))
+			for j := range timers {
+				if j != i && latest[j].Before(earliest[i]) && timers[j].Stop() {
 					// j had not fired: it never will now.
 					mu.Lock()
-					bad = append(bad, fmt.Sprintf("timer %d (%v) fired while timer %d (%v) was pending", i, d, j, time.Duration(j+1)*2*time.Millisecond))
+					bad = append(bad, fmt.Sprintf("timer %d fired while timer %d, due %v earlier, was pending", i, j, earliest[i].Sub(latest[j])))
 					mu.Unlock()
 					if !fired[j].Swap(true) {
 						wg.Done()
@@ -74,8 +78,10 @@ func TestTimersFireInDeadlineOrder(t *testing.T) {
 		})
 	}
 	for i := n - 1; i >= 0; i-- {
-		armed[i] = time.Now()
-		timers[i].Reset(time.Duration(i+1) * 2 * time.Millisecond)
+		d := time.Duration(i+1) * 2 * time.Millisecond
+		earliest[i] = time.Now().Add(d)
+		timers[i].Reset(d)
+		latest[i] = time.Now().Add(d)
 	}
 	rt.ProcUnpin()
 	done := make(chan struct{})
