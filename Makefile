@@ -58,13 +58,17 @@ test-host: toolchain
 # Target tests: each package's tests built for the board and run in QEMU
 # by `go tool yolk test` (2 cores, GICv2, full-length tests: yolk.long=1
 # reaches the guest's environment), then the multi-core packages again on
-# 1 and 4 cores and on GICv3. -count=1: go test's cache cannot see the
-# machine a test ran on.
+# 1, 2 and 4 cores with GICv2 and GICv3, and on 8 cores with GICv3 (GICv2
+# stops at 8, and more guest cores than host CPUs is a case of its own).
+# -count=1: go test's cache cannot see the machine a test ran on.
 test-qemu: toolchain
 	$(YOLK) test -count=1 -smp 2 -env yolk.long=1 $(QEMU_PKGS)
 	$(YOLK) test -count=1 -smp 1 $(SMP_PKGS)
 	$(YOLK) test -count=1 -smp 4 $(SMP_PKGS)
+	$(YOLK) test -count=1 -smp 1 -gic 3 $(SMP_PKGS)
+	$(YOLK) test -count=1 -smp 2 -gic 3 $(SMP_PKGS)
 	$(YOLK) test -count=1 -smp 4 -gic 3 $(SMP_PKGS)
+	$(YOLK) test -count=1 -smp 8 -gic 3 $(SMP_PKGS)
 
 # A package is tested under QEMU when it has a qemu_test.go (whose tests,
 # like the package's other *_test.go files, then run on the target).

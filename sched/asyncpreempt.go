@@ -5,6 +5,7 @@ package sched
 import (
 	"unsafe"
 
+	rt "github.com/yolkos/yolk/internal/goruntime"
 	"github.com/yolkos/yolk/kernel/exception"
 )
 
@@ -26,15 +27,6 @@ import (
 // be; and it may use FP/SIMD registers, which the exception entry does not
 // save, so they are saved around it.
 
-//go:linkname wantAsyncPreempt runtime.wantAsyncPreempt
-func wantAsyncPreempt(gp unsafe.Pointer) bool
-
-//go:linkname isAsyncSafePoint runtime.isAsyncSafePoint
-func isAsyncSafePoint(gp unsafe.Pointer, pc, sp, lr uintptr) (bool, uintptr)
-
-// asyncPreemptPC is runtime.asyncPreempt's address (runtime_arm64.s).
-func asyncPreemptPC() uintptr
-
 var (
 	asyncOff bool                        // yolk.preempt=call
 	asyncFP  [exception.MaxCores]fpState // FP registers during the check
@@ -48,12 +40,12 @@ func maybeAsyncPreempt(n int, f *exception.Frame, g uintptr) {
 		return
 	}
 	gp := unsafe.Pointer(g)
-	if !wantAsyncPreempt(gp) {
+	if !rt.WantAsyncPreempt(gp) {
 		return
 	}
 	saveFP(&asyncFP[n])
-	exception.LendM(n, load(g+gM))
-	ok, resume := isAsyncSafePoint(gp, uintptr(f.ELR), uintptr(f.SP), uintptr(f.X[30]))
+	exception.LendM(n, rt.MOf(g))
+	ok, resume := rt.IsAsyncSafePoint(gp, uintptr(f.ELR), uintptr(f.SP), uintptr(f.X[30]))
 	exception.LendM(n, 0)
 	restoreFP(&asyncFP[n])
 	if !ok {
@@ -61,6 +53,6 @@ func maybeAsyncPreempt(n int, f *exception.Frame, g uintptr) {
 	}
 	// As if the instruction at resume called asyncPreempt, which restores
 	// LR and SP before it returns there.
-	f.PushCall(uint64(asyncPreemptPC()), uint64(resume))
+	f.PushCall(uint64(rt.AsyncPreemptPC()), uint64(resume))
 	cores[n].asyncPreempts.Add(1)
 }

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	rt "github.com/yolkos/yolk/internal/goruntime"
 	"github.com/yolkos/yolk/kernel/cpu"
 	"github.com/yolkos/yolk/kernel/exception"
 )
@@ -22,7 +23,8 @@ const (
 
 type core struct {
 	state    atomic.Uint32
-	sleeping atomic.Uint32 // in Idle's WFI
+	sleeping atomic.Uint32 // in Idle's WFI: 1, or 2 once a wake SGI is sent
+	napping  atomic.Uint32 // in a timed wait's nap (nap.go)
 	// idling is set from before Idle's WFI until just before Idle
 	// delivers the events signalled meanwhile: a handler that signals
 	// one while it is set needs no other core to deliver it.
@@ -30,6 +32,10 @@ type core struct {
 
 	// The M handed over by Task (plain integers: no write barriers).
 	sp, gp, fn uintptr
+
+	// Halt polling (idle.go): how late a timer wakes the core from WFI,
+	// average and mean deviation, in counts.
+	wakeAvg, wakeDev uint64
 
 	// Time slicing: the goroutine seen by the last tick and since when.
 	sliceG     uintptr
@@ -40,6 +46,8 @@ type core struct {
 	wakeups       atomic.Uint64
 	preempts      atomic.Uint64
 	asyncPreempts atomic.Uint64
+	polls         atomic.Uint64
+	kicks         atomic.Uint64
 }
 
 var cores [exception.MaxCores]core
@@ -64,12 +72,10 @@ func task(sp, mp, gp, fn unsafe.Pointer) {
 	// Every core has an M: a tick will run this one in place of a parked
 	// M (mswitch.go).
 	if !queueM(uintptr(sp), uintptr(gp), uintptr(fn)) {
-		throw("yolk: too many Ms waiting for a core")
+		rt.Throw("yolk: too many Ms waiting for a core")
 	}
+	ringParkedNapper()
 }
-
-//go:linkname throw runtime.throw
-func throw(s string)
 
 // coreMain runs on a secondary core once boot has it at EL1 with the MMU
 // on, on its exception stack as its handler g: no runtime calls here.
@@ -91,7 +97,7 @@ func coreMain(n int) {
 	enterM(c.sp, c.gp, c.fn, exception.StackTop(n))
 }
 
-// enterM switches to the M's stack and g and jumps to fn (runtime_arm64.s).
+// enterM switches to the M's stack and g and jumps to fn (core_arm64.s).
 func enterM(sp, gp, fn, excTop uintptr)
 
 // procID is runtime/goos.ProcID: the core an M runs on.

@@ -3,6 +3,7 @@
 package sched
 
 import (
+	rt "github.com/yolkos/yolk/internal/goruntime"
 	"github.com/yolkos/yolk/kernel/cpu"
 	"sync"
 	"sync/atomic"
@@ -101,7 +102,7 @@ func (e *Event) WaitOr(c <-chan struct{}) bool {
 // goroutines are queued behind the caller, or (with several cores) no
 // other core sleeps.
 func busy() bool {
-	if queued(goroutineP(currentG())) {
+	if queued(goroutineP(rt.GetG())) {
 		return true
 	}
 	self := cpu.Index()

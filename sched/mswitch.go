@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	rt "github.com/yolkos/yolk/internal/goruntime"
 	"github.com/yolkos/yolk/kernel/exception"
 )
 
@@ -79,20 +80,20 @@ func parkedM(f *exception.Frame) uintptr {
 	if g == 0 {
 		return 0
 	}
-	m := load(g + gM)
-	if m == 0 || load(m+mG0) != g || load(m+mP) != 0 || load(m+mNextp) != 0 ||
-		int32(load32(m+mLocks)) != 0 || load(m+mPark) != m || load32(m+mWaitsema) != 0 {
+	m := rt.MOf(g)
+	if m == 0 || rt.G0(m) != g || rt.P(m) != 0 || rt.NextP(m) != 0 ||
+		rt.Locks(m) != 0 || rt.ParkKey(m) != m || rt.Word32(rt.Sema(m)) != 0 {
 		return 0
 	}
 	return m
 }
 
-// maybeSwitchM runs at a tick: if this core runs a parked M and another
-// M is ready, switch to it.
-func maybeSwitchM(f *exception.Frame) {
+// maybeSwitchM runs at a tick or a wake SGI: if this core runs a parked
+// M and another M is ready, it switches to it and reports so.
+func maybeSwitchM(f *exception.Frame) (switched bool) {
 	m := parkedM(f)
 	if m == 0 || !switchLock.CompareAndSwap(0, 1) {
-		return
+		return false
 	}
 	defer switchLock.Store(0)
 	free := -1
@@ -104,7 +105,7 @@ func maybeSwitchM(f *exception.Frame) {
 			if free < 0 {
 				free = i
 			}
-		case ready < 0 && load32(s.m+mWaitsema) != 0:
+		case ready < 0 && rt.Word32(rt.Sema(s.m)) != 0:
 			ready = i
 		}
 	}
@@ -118,7 +119,7 @@ func maybeSwitchM(f *exception.Frame) {
 		}
 	}
 	if (ready < 0 && next == nil) || free < 0 {
-		return
+		return false
 	}
 	// Suspend the parked M: its FP state first, before anything here could
 	// touch FP registers.
@@ -142,6 +143,7 @@ func maybeSwitchM(f *exception.Frame) {
 		npending.Add(-1)
 	}
 	mSwitches.Add(1)
+	return true
 }
 
 // copyFrame and clearFrame move frames word by word: a struct assignment
@@ -160,6 +162,26 @@ func clearFrame(f *exception.Frame) {
 	for i := range d {
 		d[i] = 0
 	}
+}
+
+// readyMs reports whether an M waits to run: a new M, or a suspended M
+// whose semaphore has been posted since. (Read without switchLock: a
+// stale answer costs a tick at most.)
+//
+//go:nosplit
+func readyMs() bool {
+	if npending.Load() > 0 {
+		return true
+	}
+	if nsuspended.Load() == 0 {
+		return false
+	}
+	for i := range suspended {
+		if m := suspended[i].m; m != 0 && rt.Word32(rt.Sema(m)) != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // waitingMs reports whether Ms wait for a core (queued or suspended):

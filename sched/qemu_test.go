@@ -6,14 +6,15 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"fmt"
 	"runtime"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	_ "github.com/yolkos/yolk/board"
+	rt "github.com/yolkos/yolk/internal/goruntime"
 )
 
 func TestSleepIsNeverEarly(t *testing.T) {
@@ -26,24 +27,79 @@ func TestSleepIsNeverEarly(t *testing.T) {
 	}
 }
 
+// Timers fire in deadline order: when a timer fires, every timer with an
+// earlier deadline has fired before it. AfterFunc callbacks run on
+// goroutines of their own, so the order in which callbacks run says
+// nothing about firing order (several cores, and guest cores the host
+// deschedules, run them in any order); Stop does: it reports whether the
+// timer was still pending. The runtime marks a one-shot timer fired
+// (when = 0) under its heap's lock as it takes it off the heap, before
+// it starts the callback's goroutine, so callback i, calling Stop on an
+// earlier timer j, sees false unless j had not fired when i did. The
+// timers are made with the goroutine pinned to its P, so that they share
+// one heap: the runtime orders only the timers of one heap (each P runs
+// its own and steals the others' when idle).
 func TestTimersFireInDeadlineOrder(t *testing.T) {
 	const n = 50
-	var mu sync.Mutex
-	var order []int
+	var timers [n]*time.Timer
+	var onTime [n]atomic.Bool
+	var fired [n]atomic.Bool
 	var wg sync.WaitGroup
-	for i := n - 1; i >= 0; i-- {
-		wg.Add(1)
-		i := i
-		time.AfterFunc(time.Duration(i)*2*time.Millisecond, func() {
-			mu.Lock()
-			order = append(order, i)
-			mu.Unlock()
-			wg.Done()
+	var mu sync.Mutex
+	var bad []string
+	// Timer i's deadline, as the runtime computes it inside Reset, lies
+	// in [earliest[i], latest[i]]: the clock read before and after Reset,
+	// plus its duration. A host that deschedules the guest between two
+	// Resets may put a later index's deadline first: the order checked is
+	// that of the deadlines, where it is certain.
+	var earliest, latest [n]time.Time
+	wg.Add(n)
+	// Every timer exists before any is armed: a callback may run (on
+	// another P, which steals this P's timers when idle) while the
+	// others are being armed.
+	rt.ProcPin()
+	for i := range timers {
+		timers[i] = time.AfterFunc(time.Hour, func() {
+			onTime[i].Store(!time.Now().Before(earliest[i]))
+			for j := range timers {
+				if j != i && latest[j].Before(earliest[i]) && timers[j].Stop() {
+					// j had not fired: it never will now.
+					mu.Lock()
+					bad = append(bad, fmt.Sprintf("timer %d fired while timer %d, due %v earlier, was pending", i, j, earliest[i].Sub(latest[j])))
+					mu.Unlock()
+					if !fired[j].Swap(true) {
+						wg.Done()
+					}
+				}
+			}
+			if !fired[i].Swap(true) {
+				wg.Done()
+			}
 		})
 	}
-	wg.Wait()
-	if !sort.IntsAreSorted(order) {
-		t.Errorf("timers fired out of order: %v", order)
+	for i := n - 1; i >= 0; i-- {
+		d := time.Duration(i+1) * 2 * time.Millisecond
+		earliest[i] = time.Now().Add(d)
+		timers[i].Reset(d)
+		latest[i] = time.Now().Add(d)
+	}
+	rt.ProcUnpin()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("not every timer fired within 60s")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, b := range bad {
+		t.Error(b)
+	}
+	for i := range onTime {
+		if !onTime[i].Load() && len(bad) == 0 {
+			t.Errorf("timer %d fired before its deadline", i)
+		}
 	}
 }
 

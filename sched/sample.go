@@ -9,6 +9,7 @@ import (
 	"time"
 	"unsafe"
 
+	rt "github.com/yolkos/yolk/internal/goruntime"
 	"github.com/yolkos/yolk/kernel/exception"
 	"github.com/yolkos/yolk/kernel/timer"
 )
@@ -129,16 +130,16 @@ func sampleTick(n int, f *exception.Frame, g uintptr, now uint64) {
 	if g != 0 && f.Kind == exception.IRQSP0 {
 		k++
 		w(k, uintptr(f.X[30]))
-		lo, hi := load(g+gStackLo), load(g+gStackHi)
+		lo, hi := rt.StackBounds(g)
 		fp := uintptr(f.X[29])
 		for k < MaxSampleDepth && fp >= lo && fp+16 <= hi && fp&7 == 0 {
-			ret := load(fp + 8)
+			ret := rt.Word(fp + 8)
 			if ret == 0 {
 				break
 			}
 			k++
 			w(k, ret)
-			next := load(fp)
+			next := rt.Word(fp)
 			if next <= fp { // frames grow towards higher addresses
 				break
 			}

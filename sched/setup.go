@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/yolkos/yolk/boot"
+	rt "github.com/yolkos/yolk/internal/goruntime"
 	"github.com/yolkos/yolk/kernel/cpu"
 	"github.com/yolkos/yolk/kernel/exception"
 	"github.com/yolkos/yolk/kernel/timer"
@@ -53,6 +54,17 @@ type Config struct {
 	// CallPreemptOnly turns asynchronous preemption off: a goroutine then
 	// yields only at a function call (for comparisons).
 	CallPreemptOnly bool
+	// NoHaltPoll makes Idle sleep until a timer's deadline itself, not
+	// a wake-up delay earlier with polling after (idle.go): for
+	// comparisons.
+	NoHaltPoll bool
+	// KickAtTick leaves a sleeping core asleep until a busy core's tick
+	// when goroutines queue up, instead of waking it from OnNanotime
+	// after kickGrace: for comparisons.
+	KickAtTick bool
+	// SpinWaits keeps the runtime's waits spinning instead of napping
+	// (nap.go): for comparisons.
+	SpinWaits bool
 }
 
 // DefaultConfig is used for zero fields.
@@ -62,6 +74,9 @@ var (
 	tickCounts, quantumCounts uint64
 	quantumNanos              int64
 	idlePoll                  bool
+	haltPollOff               bool
+	kickOff                   bool
+	maxWakeAdvanceC           uint64
 )
 
 // Setup installs the hooks on the boot core, before any secondary core
@@ -76,10 +91,17 @@ func Setup(c Controller, timerINTID uint32, cfg Config) {
 	}
 	idlePoll = cfg.IdlePoll
 	asyncOff = cfg.CallPreemptOnly
+	napOff = cfg.SpinWaits
+	haltPollOff = cfg.NoHaltPoll
+	kickOff = cfg.KickAtTick
+	kickGraceC = timer.NanosToCounts(kickGrace)
+	maxWakeAdvanceC = timer.NanosToCounts(maxWakeAdvance)
 	tickCounts = timer.NanosToCounts(int64(cfg.Tick))
 	quantumCounts = timer.NanosToCounts(int64(cfg.Quantum))
 	quantumNanos = int64(cfg.Quantum)
 	controller, timerIRQ = c, timerINTID
+	dispatch = exception.IRQ
+	exception.IRQ = irq
 	c.Handle(timerINTID, onTimer)
 	c.Handle(wakeSGI, onWake)
 	enablePerCore()
@@ -88,6 +110,7 @@ func Setup(c Controller, timerINTID uint32, cfg Config) {
 	boot.CoreMain = coreMain
 	goos.Idle = idle
 	goos.ProcID = procID
+	rt.BindWake(wakeCPU)
 	armTick()
 	cpu.EnableIRQ()
 }
@@ -104,6 +127,7 @@ func StartCores(s boot.Starter, mpidrs []uint64) error {
 		return fmt.Errorf("sched: %d cores, at most %d supported", 1+len(mpidrs), exception.MaxCores)
 	}
 	goos.Task = task
+	initNaps()
 	n := 1
 	for _, mpidr := range mpidrs {
 		cores[n].state.Store(starting)
@@ -122,9 +146,19 @@ func StartCores(s boot.Starter, mpidrs []uint64) error {
 		}
 		n++
 	}
-	setNumCPU(int32(n))
+	rt.SetNumCPU(int32(n))
 	runtime.GOMAXPROCS(n)
 	return nil
+}
+
+// dispatch is the interrupt controller's IRQ handler, which irq wraps.
+var dispatch func(*exception.Frame)
+
+// irq handles an IRQ: the controller's handlers first, then, after their
+// end of interrupt, a nap if the tick asked for one.
+func irq(f *exception.Frame) {
+	dispatch(f)
+	afterIRQ()
 }
 
 // NumCores is the number of cores yolk runs on.

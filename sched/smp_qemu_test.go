@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-	"unsafe"
 
 	"github.com/yolkos/yolk/board"
 	"github.com/yolkos/yolk/kernel/cpu"
@@ -149,6 +148,13 @@ func TestTenThousandSleepers(t *testing.T) {
 	}
 }
 
+// starveBound is how long a short sleep next to goroutines that never
+// yield may take. Without preemption it never ends; with it, it takes a
+// quantum or so, or hundreds of milliseconds when the host deschedules
+// the guest's cores (measured with 4 guest cores on a 2-CPU host at a
+// load of 15, before and after the changes to naps and kicks).
+const starveBound = 5 * time.Second
+
 // A goroutine spinning (with calls) must not starve a sleeper on its
 // core: time slicing preempts it.
 func TestSpinnerDoesNotStarveSleeper(t *testing.T) {
@@ -171,7 +177,7 @@ func TestSpinnerDoesNotStarveSleeper(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		start := time.Now()
 		time.Sleep(2 * time.Millisecond)
-		if lat := time.Since(start); lat > 200*time.Millisecond {
+		if lat := time.Since(start); lat > starveBound {
 			t.Errorf("a 2ms sleep took %v next to a spinning goroutine", lat)
 		}
 	}
@@ -349,32 +355,6 @@ func TestLockedThreadPingPong(t *testing.T) {
 	t.Logf("%d M switches", sched.MSwitches()-before)
 }
 
-// The offsets in sched/runtime.go, observed: goroutines made runnable on
-// this P show up in its run queue.
-func TestRuntimeLayout(t *testing.T) {
-	if runtime.Version() != "go1.26.0" {
-		t.Fatalf("offsets are pinned to tamago-go1.26.0, built with %s", runtime.Version())
-	}
-	prev := runtime.GOMAXPROCS(1)
-	defer runtime.GOMAXPROCS(prev)
-	_, pp := runtime.GetG()
-	p := uintptr(pp)
-	head := *(*uint32)(unsafe.Pointer(p + 400))
-	tail := *(*uint32)(unsafe.Pointer(p + 404))
-	var wg sync.WaitGroup
-	for i := 0; i < 5; i++ {
-		wg.Add(1)
-		go wg.Done()
-	}
-	head2 := *(*uint32)(unsafe.Pointer(p + 400))
-	tail2 := *(*uint32)(unsafe.Pointer(p + 404))
-	// Without sysmon, runqput never uses runnext: all 5 are queued.
-	if (tail2-head2)-(tail-head) != 5 {
-		t.Errorf("runq grew by %d, want 5", (tail2-head2)-(tail-head))
-	}
-	wg.Wait()
-}
-
 // tightLoop makes no function call until stop is set: only asynchronous
 // preemption can take its core away.
 //
@@ -422,7 +402,7 @@ func TestTightLoopsDoNotStarveSleeper(t *testing.T) {
 		worst = max(worst, time.Since(start))
 	}
 	stop()
-	if worst > 200*time.Millisecond {
+	if worst > starveBound {
 		t.Errorf("a 2ms sleep took %v with loops without calls on all %d cores", worst, cores())
 	}
 	if asyncPreempts() == before {
@@ -432,7 +412,11 @@ func TestTightLoopsDoNotStarveSleeper(t *testing.T) {
 }
 
 // A stop-the-world must stop goroutines that make no calls: runtime.GC
-// completes while every core runs a tightLoop.
+// completes while every core runs a tightLoop (without asynchronous
+// preemption it never does). The bound is loose: on one core, after
+// TestTenThousandSleepers left 10 000 goroutines for the collector to
+// look at, the five collections take 2-5 s on a loaded host (the
+// collector gets a quarter of the only core beside the loop).
 func TestStopTheWorldStopsTightLoops(t *testing.T) {
 	stop := startTightLoops()
 	start := time.Now()
@@ -441,10 +425,11 @@ func TestStopTheWorldStopsTightLoops(t *testing.T) {
 	}
 	took := time.Since(start)
 	stop()
-	if took > 5*time.Second {
+	if took > 30*time.Second {
 		t.Errorf("5 collections took %v with loops without calls on every core", took)
 	}
 	t.Logf("5 collections in %v", took)
+
 }
 
 // floatLoop keeps integer and FP/SIMD state in registers across many
@@ -490,4 +475,106 @@ func TestAsyncPreemptionKeepsRegisters(t *testing.T) {
 		t.Error("no asynchronous preemption happened: the test proves nothing")
 	}
 	t.Logf("%d goroutines agree after %d asynchronous preemptions", n, asyncPreempts()-before)
+}
+
+func napNanos() (ns int64) {
+	for i := 0; i < cores(); i++ {
+		ns += sched.CoreStats(i).NapNanos
+	}
+	return ns
+}
+
+// A stop-the-world that must wait for a goroutine inside a long clear
+// (an assembly function: no safe point) makes the cores that wait nap
+// instead of spinning (nap.go): the collection completes and naps are
+// counted.
+func TestStopTheWorldWaitsNap(t *testing.T) {
+	if cores() < 2 {
+		t.Skip("needs two cores: on one, nothing runs while the world stops")
+	}
+	buf := make([]byte, 64<<20)
+	before := napNanos()
+	started := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		close(started)
+		for i := 0; i < 8; i++ {
+			clear(buf)
+		}
+		close(done)
+	}()
+	<-started
+	start := time.Now()
+	runtime.GC()
+	took := time.Since(start)
+	<-done
+	napped := time.Duration(napNanos() - before)
+	if napped == 0 {
+		t.Errorf("a collection waited %v for a goroutine in a clear, and no core napped", took)
+	}
+	t.Logf("collection %v; cores napped %v in all meanwhile; %d naps ended by a doorbell since boot", took, napped, sched.Doorbells())
+}
+
+// One-millisecond sleeps wake early and poll their last stretch rather
+// than halting through it (idle.go): polls are counted, the wake-up
+// estimate stays within its bound, and no sleep ends early.
+func TestHaltPolling(t *testing.T) {
+	polls := func() (n uint64) {
+		for i := 0; i < cores(); i++ {
+			n += sched.CoreStats(i).HaltPolls
+		}
+		return n
+	}
+	before := polls()
+	for i := 0; i < 200; i++ {
+		start := time.Now()
+		time.Sleep(time.Millisecond)
+		if d := time.Since(start); d < time.Millisecond {
+			t.Fatalf("Sleep(1ms) returned after %v", d)
+		}
+	}
+	if polls() == before {
+		t.Error("200 sleeps of 1ms, and Idle never polled for a near deadline")
+	}
+	for i := 0; i < cores(); i++ {
+		if a := sched.CoreStats(i).WakeAdvance; a < 0 || a > 250*time.Microsecond.Nanoseconds() {
+			t.Errorf("core %d wakes %v early for a timer, outside [0, 250µs]", i, time.Duration(a))
+		}
+	}
+	t.Logf("%d polls; core 0 wakes %v early for a timer", polls()-before, time.Duration(sched.CoreStats(0).WakeAdvance))
+}
+
+// Goroutines that stay queued on a busy core wake a sleeping core at once
+// (OnNanotime), not at the busy core's next tick: short goroutines started
+// from one core are run by others too, and the kicks are counted.
+func TestQueuedWorkWakesSleepingCore(t *testing.T) {
+	if cores() < 2 {
+		t.Skip("needs two cores")
+	}
+	kicks := func() (n uint64) {
+		for i := 0; i < cores(); i++ {
+			n += sched.CoreStats(i).Kicks
+		}
+		return n
+	}
+	time.Sleep(10 * time.Millisecond) // the other cores go to sleep
+	before := kicks()
+	self := cpu.Index()
+	var elsewhere atomic.Int64
+	var wg sync.WaitGroup
+	for i := 0; i < 2000; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			spin(2000)
+			if cpu.Index() != self {
+				elsewhere.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if kicks() == before {
+		t.Error("2000 goroutines queued on one core, and no sleeping core was woken for them before a tick")
+	}
+	t.Logf("%d kicks; %d of 2000 goroutines ran on another core than the one that started them", kicks()-before, elsewhere.Load())
 }

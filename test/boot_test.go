@@ -263,7 +263,7 @@ func TestVirtioRNGEntropy(t *testing.T) {
 // yolk.* settings are read in hwinit1, before package initialisers: valid
 // ones boot, invalid ones stop with a message naming them.
 func TestYolkBootargs(t *testing.T) {
-	r := boot(t, qemutest.Options{SMP: 2}, "yolk.quantum=5ms", "yolk.tick=500us", "yolk.cpus=1", "yolk.idle=poll", "yolk.preempt=call", "exit", "0")
+	r := boot(t, qemutest.Options{SMP: 2}, "yolk.quantum=5ms", "yolk.tick=500us", "yolk.cpus=1", "yolk.idle=poll", "yolk.preempt=call", "yolk.haltpoll=off", "yolk.kick=tick", "yolk.wait=spin", "exit", "0")
 	expectExit(t, r, 0)
 	expect(t, r, "exiting with 0")
 	for arg, msg := range map[string]string{
@@ -271,6 +271,9 @@ func TestYolkBootargs(t *testing.T) {
 		"yolk.tick=0s":     "bootarg yolk.tick=0s: want a positive duration",
 		"yolk.idle=bogus":  "bootarg yolk.idle=bogus: want wfi or poll",
 		"yolk.preempt=no":  "bootarg yolk.preempt=no: want async or call",
+		"yolk.haltpoll=1":  "bootarg yolk.haltpoll=1: want on or off",
+		"yolk.wait=sleep":  "bootarg yolk.wait=sleep: want nap or spin",
+		"yolk.kick=now":    "bootarg yolk.kick=now: want queue or tick",
 		"yolk.cpus=0":      `bootarg yolk.cpus="0": want a positive number`,
 	} {
 		r := boot(t, qemutest.Options{SMP: 2}, arg, "exit", "0")

@@ -7,10 +7,10 @@
 //	guest [-quick] [-idle 10s] [-http :80 -echo :7 -ip 10.0.2.15/24 -gw 10.0.2.2 -serve 0] row...
 //
 // Rows: spawn, pingpong_same, pingpong_cross, parallel, sleep, timers, gc,
-// idle, boot (nothing: boot time only), netserve (start networking, serve
-// HTTP and TCP echo until the host asks it to stop; the host measures, see
-// net.go; only built with -tags benchnet). On Linux it also runs as an
-// ordinary process, which the harness's tests use.
+// wakeup, idle, boot (nothing: boot time only), netserve (start
+// networking, serve HTTP and TCP echo until the host asks it to stop; the
+// host measures, see net.go; only built with -tags benchnet). On Linux it
+// also runs as an ordinary process, which the harness's tests use.
 package main
 
 import (
@@ -34,11 +34,12 @@ type config struct {
 	timers   int           // goroutines in the timer fan-out
 	maxSleep time.Duration // longest random sleep in the fan-out
 	gcTime   time.Duration // allocation time per GC run
+	wakeups  int           // interrupts per wakeup run
 }
 
 var (
-	full  = config{reps: 5, spawn: 10000, pingpong: 300 * time.Millisecond, work: 400 * time.Millisecond, sleeps: 500, timers: 10000, maxSleep: 50 * time.Millisecond, gcTime: time.Second}
-	quick = config{reps: 2, spawn: 2000, pingpong: 60 * time.Millisecond, work: 100 * time.Millisecond, sleeps: 100, timers: 10000, maxSleep: 20 * time.Millisecond, gcTime: 250 * time.Millisecond}
+	full  = config{reps: 5, spawn: 10000, pingpong: 300 * time.Millisecond, work: 400 * time.Millisecond, sleeps: 500, timers: 10000, maxSleep: 50 * time.Millisecond, gcTime: time.Second, wakeups: 500}
+	quick = config{reps: 2, spawn: 2000, pingpong: 60 * time.Millisecond, work: 100 * time.Millisecond, sleeps: 100, timers: 10000, maxSleep: 20 * time.Millisecond, gcTime: 250 * time.Millisecond, wakeups: 100}
 )
 
 // netOpts are netserve's settings.
@@ -58,6 +59,7 @@ var rows = map[string]func(config){
 	"sleep":          sleepRow,
 	"timers":         timersRow,
 	"gc":             gcRow,
+	"wakeup":         wakeupRow,
 	"netserve":       func(config) { netserveRow() },
 }
 

@@ -172,6 +172,35 @@ func timersRow(c config) {
 	}
 }
 
+// wakeupRow: an interrupt (yolk: an SGI to another core whose handler
+// signals a sched.Event; Linux: a byte written to a pipe by a thread of
+// its own) wakes a goroutine blocked on it; how long from raising it to
+// the goroutine running. The raiser sleeps between samples, so the
+// cores are idle when the interrupt comes.
+func wakeupRow(c config) {
+	w, err := newWakeSource()
+	if err != nil {
+		fail("wakeup", err.Error())
+		return
+	}
+	woke := make(chan time.Time)
+	go func() {
+		for {
+			w.wait()
+			woke <- time.Now()
+		}
+	}()
+	lat := make([]float64, c.wakeups)
+	for range c.reps {
+		for i := range lat {
+			time.Sleep(time.Millisecond + rand.N(time.Millisecond))
+			t0 := w.raise()
+			lat[i] = float64((<-woke).Sub(t0).Nanoseconds())
+		}
+		percentiles("wakeup", lat)
+	}
+}
+
 type node struct {
 	next *node
 	data []byte

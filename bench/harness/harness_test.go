@@ -220,7 +220,7 @@ func TestQEMUArgs(t *testing.T) {
 }
 
 func fakeReport() *report {
-	r := &report{date: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC), env: [][2]string{{"QEMU", "10.0"}}}
+	r := &report{hostCPUs: 2, date: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC), env: [][2]string{{"QEMU", "10.0"}}}
 	for _, v := range []float64{100e6, 120e6, 110e6} {
 		r.add("yolk1", "boot_host", v)
 		r.add("linux1", "boot_host", 10*v)
@@ -230,6 +230,10 @@ func fakeReport() *report {
 	r.add("yolk1", "idle_cpu", 0)
 	r.add("linux1", "idle_cpu", 0.5)
 	r.add("yolk2", "cpus", 2)
+	r.add("yolk4", "gc_p50", 12e6)
+	r.add("linux4", "gc_p50", 2e6)
+	r.add("yolk2", "sleep_p50", 20e3)
+	r.add("yolk2nohaltpoll", "sleep_p50", 80e3)
 	r.notes = []note{
 		{"yolk1", "pingpong_cross", "skipped", "one core (-smp 1)"},
 		{"linux2", "", "skipped", "no Linux kernel: apt-get not found"},
@@ -251,25 +255,49 @@ func TestReportTables(t *testing.T) {
 		t.Fatalf("no row %q", title)
 		return nil
 	}
-	// row, unit, yolk1, yolk2, linux1, linux2, ratio1, ratio2
+	// row, unit, yolk1, yolk2, yolk4, linux1, linux2, linux4, ratio1, ratio2, ratio4
 	boot := find("boot to READY")
-	if boot[2] != "110 (100–120)" || boot[4] != "1100 (1000–1200)" || boot[6] != "0.10×" || boot[7] != "" {
+	if boot[2] != "110 (100–120)" || boot[5] != "1100 (1000–1200)" || boot[8] != "0.10×" || boot[9] != "" {
 		t.Errorf("boot row %q", boot)
 	}
-	if row := find("parallel speedup"); row[3] != "1.90" || row[7] != "1.06×" {
+	if row := find("parallel speedup"); row[3] != "1.90" || row[9] != "1.06×" {
 		t.Errorf("speedup row %q", row)
 	}
-	if row := find("host CPU of an idle"); row[2] != "0" || row[6] != "0×" {
+	if row := find("host CPU of an idle"); row[2] != "0" || row[8] != "0×" {
 		t.Errorf("idle row %q", row)
 	}
-	if row := find("channel ping-pong round trip, cross"); row[2] != "skipped" || row[5] != "skipped" {
+	if row := find("channel ping-pong round trip, cross"); row[2] != "skipped" || row[6] != "skipped" {
 		t.Errorf("cross row %q", row)
 	}
 	if row := find("GC pause p50"); row[3] != "failed" || row[2] != "-" {
 		t.Errorf("gc row %q", row)
 	}
-	if row := find("runtime.NumCPU"); row[3] != "2" || row[7] != "" {
+	if row := find("runtime.NumCPU"); row[3] != "2" || row[9] != "" {
 		t.Errorf("cpus row %q", row)
+	}
+	if row := find("GC pause p50"); row[4] != "12000" || row[7] != "2000" || row[10] != "6.00×" {
+		t.Errorf("smp4 gc row %q", row)
+	}
+	if h := rows[0]; h[4] != "yolk smp4 (oversubscribed)" || h[7] != "linux smp4 (oversubscribed)" {
+		t.Errorf("header %q: the 4-core columns of a 2-CPU host are not marked oversubscribed", h)
+	}
+	// A mechanism's row it is not measured on stays empty; the others
+	// compare with plain yolk.
+	abl := r.ablationTable()
+	for _, row := range abl {
+		switch {
+		case strings.HasPrefix(row[0], "goroutine spawn"):
+			if row[5] != "" || row[7] != "" {
+				t.Errorf("spawn row %q: haltpoll=off and wait=spin do not run it", row)
+			}
+		case strings.HasPrefix(row[0], "time.Sleep(1ms) overshoot p50"):
+			if row[2] != "20.0" || row[5] != "80.0" || row[10] != "4.00×" {
+				t.Errorf("sleep row %q", row)
+			}
+		}
+	}
+	if abl4 := r.ablation4Table(); len(abl4) < 2 || abl4[0][2] != "yolk smp4 (oversubscribed)" {
+		t.Errorf("smp4 ablation table %q", abl4)
 	}
 
 	var text, md bytes.Buffer

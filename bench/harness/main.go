@@ -34,7 +34,7 @@ import (
 )
 
 // guestRows are the guest's rows, one boot each, in the order they run.
-var guestRows = []string{"spawn", "pingpong_same", "pingpong_cross", "parallel", "sleep", "timers", "gc", "idle", "netserve"}
+var guestRows = []string{"spawn", "pingpong_same", "pingpong_cross", "parallel", "sleep", "timers", "gc", "wakeup", "idle", "netserve"}
 
 // The netserve guest's static address and gateway: QEMU user networking's
 // defaults (the gateway, which forwarded connections do not need, is the
@@ -143,7 +143,7 @@ func run(o options) error {
 	if err != nil {
 		return fmt.Errorf("%s is needed: %v", qemuBin, err)
 	}
-	r := &report{quick: o.quick, date: start}
+	r := &report{quick: o.quick, date: start, hostCPUs: runtime.NumCPU()}
 	r.env = [][2]string{
 		{"QEMU", firstLine(strings.TrimSpace(qemuVersion))},
 		{"host scheduling", hostScheduling()},
@@ -207,10 +207,11 @@ func run(o options) error {
 		case t.board == rpi4Board:
 			size = fileSize(rpi4Image)
 		}
-		if t.rows == nil { // a target of the network rows alone adds their image size only
+		// A target of the network rows alone adds their image size only.
+		if t.rows == nil || slices.ContainsFunc(t.rows, func(row string) bool { return row != "netserve" }) {
 			r.add(t.key, "image_size", float64(size))
 		}
-		if slices.Contains(o.rows, "netserve") && !r.skipped(t.key, "netserve") {
+		if slices.Contains(o.rows, "netserve") && t.runs("netserve") && !r.skipped(t.key, "netserve") {
 			image, initrd := imagesOf(t, "netserve")
 			r.add(t.key, "image_size_net", float64(fileSize(image)+fileSize(initrd)))
 		}
@@ -334,7 +335,7 @@ func prepare(o options, r *report) (run []target, kernel string, err error) {
 	skipNet := func(linux bool, reason string) {
 		progress("  skipping the network rows on %s: %s", map[bool]string{false: "yolk", true: "Linux"}[linux], reason)
 		for _, t := range run {
-			if t.linux == linux && !r.skipped(t.key, "netserve") {
+			if t.linux == linux && t.runs("netserve") && !r.skipped(t.key, "netserve") {
 				r.skipMissing(t.key, "netserve", reason)
 			}
 		}

@@ -49,9 +49,26 @@ var targets = []target{
 	{key: "yolk2nooffload", label: "yolk smp2 yolk.netoffload=off", smp: 2, bootargs: []string{"yolk.netoffload=off"}, rows: []string{"netserve"}},
 	{key: "yolk2nobatch", label: "yolk smp2 yolk.netbatch=off", smp: 2, bootargs: []string{"yolk.netbatch=off"}, rows: []string{"netserve"}},
 	{key: "yolk2exactclock", label: "yolk smp2 yolk.netclock=exact", smp: 2, bootargs: []string{"yolk.netclock=exact"}, rows: []string{"netserve"}},
+	// The scheduler's mechanisms, each switched off on its own, on the
+	// rows it acts on (the idle row where it could cost an idle guest).
+	{key: "yolk2nohaltpoll", label: "yolk smp2 yolk.haltpoll=off", smp: 2, bootargs: []string{"yolk.haltpoll=off"},
+		rows: []string{"sleep", "timers", "wakeup", "idle"}},
+	{key: "yolk2spin", label: "yolk smp2 yolk.wait=spin", smp: 2, bootargs: []string{"yolk.wait=spin"},
+		rows: []string{"gc"}},
+	{key: "yolk2tickkick", label: "yolk smp2 yolk.kick=tick", smp: 2, bootargs: []string{"yolk.kick=tick"},
+		rows: []string{"spawn", "parallel", "timers"}},
+	// Four guest cores: more than this machine's host CPUs when it has
+	// fewer (the report says so); no network rows (time budget).
+	{key: "yolk4", label: "yolk smp4", smp: 4, rows: smp4Rows},
+	{key: "linux4", label: "linux smp4", linux: true, smp: 4, rows: smp4Rows},
+	{key: "yolk4spin", label: "yolk smp4 yolk.wait=spin", smp: 4, bootargs: []string{"yolk.wait=spin"},
+		rows: []string{"parallel", "timers", "gc"}},
 	// QEMU's raspi4b has 4 cores, a fixed amount of RAM and no network.
 	{key: "rpi4", label: "yolk raspi4b smp4", smp: 4, board: rpi4Board},
 }
+
+// smp4Rows are the rows of the -smp 4 targets: all but the network's.
+var smp4Rows = []string{"spawn", "pingpong_same", "pingpong_cross", "parallel", "sleep", "timers", "gc", "wakeup", "idle"}
 
 func targetByKey(key string) (target, bool) {
 	for _, t := range targets {

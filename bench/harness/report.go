@@ -42,6 +42,8 @@ var tableRows = []rowDef{
 	{"timers_p99", "timers", "timer fan-out lateness p99 (10k goroutines)", "ms", 1e6, false, "timer fan-out p99"},
 	{"gc_p50", "gc", "GC pause p50 under allocation load", "µs", 1e3, false, "GC pause p50"},
 	{"gc_p99", "gc", "GC pause p99 under allocation load", "µs", 1e3, false, "GC pause p99"},
+	{"wakeup_p50", "wakeup", "interrupt to goroutine wake-up p50", "µs", 1e3, false, "interrupt wake-up p50"},
+	{"wakeup_p99", "wakeup", "interrupt to goroutine wake-up p99", "µs", 1e3, false, "interrupt wake-up p99"},
 	{"idle_cpu", "idle", "host CPU of an idle guest, per guest core", "%", 1, false, "idle host CPU"},
 	{netHTTP, "netserve", "HTTP requests/s, 16 keep-alive clients, GET / (small body)", "req/s", 1, true, "HTTP requests/s (higher is better)"},
 	{netHTTPStalls, "netserve", "HTTP requests unanswered for 5 s, sent again (QEMU user-network stalls)", "", 1, false, ""},
@@ -70,6 +72,7 @@ type note struct {
 
 // report holds everything the harness measured and how.
 type report struct {
+	hostCPUs int // the host's CPUs: fewer than a target's guest cores oversubscribe it
 	quick    bool
 	date     time.Time
 	elapsed  time.Duration
@@ -105,6 +108,9 @@ func (r *report) summary(t, key string) stats.Summary {
 // cell shows the median of a row's samples with their range, or why
 // there are none.
 func (r *report) cell(t string, d rowDef) string {
+	if tg, ok := targetByKey(t); ok && d.guest != "" && !tg.runs(d.guest) {
+		return "" // not a row of this target
+	}
 	s := r.summary(t, d.key)
 	if s.N == 0 {
 		for _, n := range r.notes {
@@ -155,26 +161,67 @@ func num(v float64) string {
 }
 
 // mainTable compares yolk with Linux; ablationTable compares yolk on two
-// cores with its mechanisms switched off.
+// cores with its mechanisms switched off, ablation4Table on four.
 func (r *report) mainTable() [][]string {
-	rows := [][]string{{"row", "unit", "yolk smp1", "yolk smp2", "linux smp1", "linux smp2", "yolk/linux smp1", "yolk/linux smp2"}}
+	rows := [][]string{{"row", "unit", "yolk smp1", "yolk smp2", r.smpLabel("yolk", 4), "linux smp1", "linux smp2", r.smpLabel("linux", 4),
+		"yolk/linux smp1", "yolk/linux smp2", "yolk/linux smp4"}}
 	for _, d := range tableRows {
 		rows = append(rows, []string{d.title, d.unit,
-			r.cell("yolk1", d), r.cell("yolk2", d), r.cell("linux1", d), r.cell("linux2", d),
-			r.ratioCell("yolk1", "linux1", d), r.ratioCell("yolk2", "linux2", d)})
+			r.cell("yolk1", d), r.cell("yolk2", d), r.cell("yolk4", d), r.cell("linux1", d), r.cell("linux2", d), r.cell("linux4", d),
+			r.ratioCell("yolk1", "linux1", d), r.ratioCell("yolk2", "linux2", d), r.ratioCell("yolk4", "linux4", d)})
 	}
 	return rows
 }
 
+// smpLabel is the column header of a guest on n cores, marked when the
+// host has fewer CPUs than that.
+func (r *report) smpLabel(guest string, n int) string {
+	l := fmt.Sprintf("%s smp%d", guest, n)
+	if r.oversubscribed(n) {
+		l += " (oversubscribed)"
+	}
+	return l
+}
+
+func (r *report) oversubscribed(n int) bool { return r.hostCPUs > 0 && r.hostCPUs < n }
+
 func (r *report) ablationTable() [][]string {
-	rows := [][]string{{"row", "unit", "yolk smp2", "yolk.cpus=1", "yolk.idle=poll", "cpus=1 / yolk", "idle=poll / yolk"}}
+	offs := []struct{ key, label string }{
+		{"yolk2cpus1", "yolk.cpus=1"}, {"yolk2poll", "yolk.idle=poll"}, {"yolk2nohaltpoll", "yolk.haltpoll=off"},
+		{"yolk2tickkick", "yolk.kick=tick"}, {"yolk2spin", "yolk.wait=spin"},
+	}
+	head := []string{"row", "unit", "yolk smp2"}
+	for _, o := range offs {
+		head = append(head, o.label)
+	}
+	for _, o := range offs {
+		head = append(head, strings.TrimPrefix(o.label, "yolk.")+" / yolk")
+	}
+	rows := [][]string{head}
 	for _, d := range tableRows {
 		if d.key == "image_size" || d.key == "image_size_net" {
 			continue
 		}
-		rows = append(rows, []string{d.title, d.unit,
-			r.cell("yolk2", d), r.cell("yolk2cpus1", d), r.cell("yolk2poll", d),
-			r.ratioCell("yolk2cpus1", "yolk2", d), r.ratioCell("yolk2poll", "yolk2", d)})
+		row := []string{d.title, d.unit, r.cell("yolk2", d)}
+		for _, o := range offs {
+			row = append(row, r.cell(o.key, d))
+		}
+		for _, o := range offs {
+			row = append(row, r.ratioCell(o.key, "yolk2", d))
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+func (r *report) ablation4Table() [][]string {
+	spin, _ := targetByKey("yolk4spin")
+	rows := [][]string{{"row", "unit", r.smpLabel("yolk", 4), "yolk.wait=spin", "wait=spin / yolk"}}
+	for _, d := range tableRows {
+		if d.guest == "" || !spin.runs(d.guest) {
+			continue
+		}
+		rows = append(rows, []string{d.title, d.unit, r.cell("yolk4", d), r.cell("yolk4spin", d), r.ratioCell("yolk4spin", "yolk4", d)})
 	}
 	return rows
 }
@@ -252,8 +299,9 @@ const legend = "Each cell: median (min–max) over all runs; ratios compare medi
 
 // writeText writes the tables for a terminal.
 func (r *report) writeText(w io.Writer) {
-	titles := []string{"", "yolk mechanisms switched off (-smp 2):", "yolk network mechanisms switched off (-smp 2):", "yolk on raspi4b (4 cores), no ratios (no Linux guest there), no network rows:"}
-	for i, tab := range [][][]string{r.mainTable(), r.ablationTable(), r.netAblationTable(), r.rpi4Table()} {
+	titles := []string{"", "yolk mechanisms switched off (-smp 2):", "yolk mechanisms switched off (-smp 4):",
+		"yolk network mechanisms switched off (-smp 2):", "yolk on raspi4b (4 cores), no ratios (no Linux guest there), no network rows:"}
+	for i, tab := range [][][]string{r.mainTable(), r.ablationTable(), r.ablation4Table(), r.netAblationTable(), r.rpi4Table()} {
 		if i > 0 {
 			fmt.Fprintln(w, "\n"+titles[i])
 		}
@@ -301,10 +349,19 @@ func (r *report) writeMarkdown(w io.Writer, chart string) {
 	}
 	fmt.Fprintf(w, "\n![yolk / Linux ratios](%s)\n\n## yolk and Linux\n\n", chart)
 	mdTable(w, r.mainTable())
+	if r.oversubscribed(4) {
+		fmt.Fprintf(w, "\nThe `-smp 4` columns are oversubscribed: 4 guest cores (4 QEMU threads) on %d host CPUs.\n", r.hostCPUs)
+	}
 	fmt.Fprint(w, "\n## yolk with its mechanisms switched off\n\n"+
-		"On `-smp 2`, with the boot arguments `yolk.cpus=1` (one core) and `yolk.idle=poll` "+
-		"(idle cores spin, as TamaGo's default idle does); the ratios are to plain yolk on `-smp 2`.\n\n")
+		"On `-smp 2`, with the boot arguments `yolk.cpus=1` (one core), `yolk.idle=poll` "+
+		"(idle cores spin, as TamaGo's default idle does), `yolk.haltpoll=off` (idle cores sleep to a timer's "+
+		"deadline instead of waking early and polling), `yolk.kick=tick` (a sleeping core is woken for queued "+
+		"goroutines at the next tick of a busy core, not as soon as they have waited 20 µs) and `yolk.wait=spin` "+
+		"(the runtime's waits spin instead of napping); the ratios are to plain yolk on `-smp 2`. "+
+		"A mechanism is measured on the rows it acts on.\n\n")
 	mdTable(w, r.ablationTable())
+	fmt.Fprint(w, "\nOn `-smp 4`, where the runtime's waits compete with the cores they wait for when the host has fewer CPUs:\n\n")
+	mdTable(w, r.ablation4Table())
 	fmt.Fprint(w, "\n## yolk's network data path with its mechanisms switched off\n\n"+
 		"On `-smp 2`, the network rows only, with the boot arguments `yolk.netoffload=off` "+
 		"(no checksum or segmentation offload and no merged receive buffers negotiated; QEMU's user network "+
@@ -360,6 +417,10 @@ the host takes CPU time from QEMU's threads and shows up in the results (see "ot
   then by ` + "`GOMAXPROCS`" + ` goroutines; the ratio of the two times.
 - **time.Sleep(1ms)**: 500 sleeps per run; how much longer than 1 ms each took.
 - **timer fan-out**: 10 000 goroutines sleep a random 1–50 ms at once; how late each wakes.
+- **interrupt wake-up**: a goroutine blocks on an interrupt source; another raises it every 1–2 ms
+  (the cores go idle in between), 500 times; the time from raising it to the goroutine running. yolk: an
+  SGI sent to the next core, whose handler signals a ` + "`sched.Event`" + ` the goroutine waits on; Linux: a byte
+  written to a pipe by a thread of its own, which the goroutine reads (through the runtime's network poller).
 - **GC pause**: allocate pointer-linked objects into an 8 MiB live set for 1 s; the stop-the-world
   pause of each GC cycle (` + "`MemStats.PauseNs`" + `, both pauses of a cycle).
 - **idle host CPU**: the guest prints IDLE and sleeps; the harness adds up the run time of QEMU's

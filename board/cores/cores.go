@@ -22,7 +22,8 @@ import (
 
 // SetupInterrupts initialises the GIC the device tree describes on the
 // boot core, routes IRQs to it and installs the scheduler glue, tuned by
-// the yolk.quantum, yolk.tick, yolk.idle and yolk.preempt bootargs. It runs in hwinit1,
+// the yolk.quantum, yolk.tick, yolk.idle, yolk.preempt, yolk.haltpoll,
+// yolk.kick and yolk.wait bootargs. It runs in hwinit1,
 // before any package initialiser.
 func SetupInterrupts(m *devicetree.Machine) (*gic.Controller, error) {
 	if m.GIC == nil || m.Timer == nil {
@@ -47,6 +48,15 @@ func SetupInterrupts(m *devicetree.Machine) (*gic.Controller, error) {
 		return nil, err
 	}
 	if cfg.CallPreemptOnly, err = bootargs.Switch(m.Bootargs, "yolk.preempt", "async", "call"); err != nil {
+		return nil, err
+	}
+	if cfg.NoHaltPoll, err = bootargs.Switch(m.Bootargs, "yolk.haltpoll", "on", "off"); err != nil {
+		return nil, err
+	}
+	if cfg.KickAtTick, err = bootargs.Switch(m.Bootargs, "yolk.kick", "queue", "tick"); err != nil {
+		return nil, err
+	}
+	if cfg.SpinWaits, err = bootargs.Switch(m.Bootargs, "yolk.wait", "nap", "spin"); err != nil {
 		return nil, err
 	}
 	c.Init()

@@ -119,9 +119,10 @@ func ForPackage(path string) (Board, bool) {
 }
 
 // LDFlags are the linker flags for an image of b: the text address,
-// page-aligned segments, and -checklinkname=0, which lets sched set the
-// runtime's CPU count (runtime.numCPUStartup), a variable the linker
-// otherwise keeps private to the runtime.
+// page-aligned segments, and -checklinkname=0, which lets
+// internal/goruntime bind runtime internals the linker otherwise keeps
+// private to the runtime (runtime.numCPUStartup, the CPU count, and the
+// functions it names).
 func (b Board) LDFlags() string {
 	return fmt.Sprintf("-T %#x -R 0x1000 -checklinkname=0", b.Text)
 }

@@ -19,6 +19,7 @@ import (
 	"runtime/goos"
 	"unsafe"
 
+	rt "github.com/yolkos/yolk/internal/goruntime"
 	"github.com/yolkos/yolk/kernel/cpu"
 	"github.com/yolkos/yolk/kernel/esr"
 )
@@ -99,9 +100,10 @@ func SkipIfUndefined(pc uintptr) {
 }
 
 // handlerG is the runtime g layout as far as stack checks read it
-// (tamago-go1.26.0 src/runtime/runtime2.go: stack.lo, stack.hi,
-// stackguard0, stackguard1), padded well past the fields a function
-// prologue or traceback could touch. TestRuntimeOffsets pins the offsets.
+// (stack.lo, stack.hi, stackguard0, stackguard1, and m), padded well past
+// the fields a function prologue or traceback could touch; the
+// compile-time checks below hold each at the runtime's offset
+// (internal/goruntime).
 type handlerG struct {
 	stackLo, stackHi         uintptr
 	stackGuard0, stackGuard1 uintptr
@@ -110,11 +112,19 @@ type handlerG struct {
 	_                        [57]uintptr
 }
 
-// The handler g's m sits where the runtime's g.m does (gM, pinned by
-// TestRuntimeOffsets): both array lengths must be non-negative.
+// Each handler g field sits at the runtime's offset: both array lengths
+// of each pair must be non-negative.
 var (
-	_ [gM - unsafe.Offsetof(handlerG{}.m)]struct{}
-	_ [unsafe.Offsetof(handlerG{}.m) - gM]struct{}
+	_ [rt.GStackLo - unsafe.Offsetof(handlerG{}.stackLo)]struct{}
+	_ [unsafe.Offsetof(handlerG{}.stackLo) - rt.GStackLo]struct{}
+	_ [rt.GStackHi - unsafe.Offsetof(handlerG{}.stackHi)]struct{}
+	_ [unsafe.Offsetof(handlerG{}.stackHi) - rt.GStackHi]struct{}
+	_ [rt.GStackguard0 - unsafe.Offsetof(handlerG{}.stackGuard0)]struct{}
+	_ [unsafe.Offsetof(handlerG{}.stackGuard0) - rt.GStackguard0]struct{}
+	_ [rt.GStackguard1 - unsafe.Offsetof(handlerG{}.stackGuard1)]struct{}
+	_ [unsafe.Offsetof(handlerG{}.stackGuard1) - rt.GStackguard1]struct{}
+	_ [rt.GM - unsafe.Offsetof(handlerG{}.m)]struct{}
+	_ [unsafe.Offsetof(handlerG{}.m) - rt.GM]struct{}
 )
 
 // HandlerGShift is log2(unsafe.Sizeof(handlerG{})), for assembly.

@@ -6,38 +6,21 @@ import (
 	"runtime"
 	"unsafe"
 
+	rt "github.com/yolkos/yolk/internal/goruntime"
 	"github.com/yolkos/yolk/kernel/esr"
 )
 
-// Offsets into the runtime's g and m for tamago-go1.26.0
-// (src/runtime/runtime2.go, as its generated go_asm.h gives them),
-// checked under QEMU by TestRuntimeOffsets.
-const (
-	gStackLo  = 0   // g.stack.lo
-	gStackHi  = 8   // g.stack.hi
-	gM        = 48  // g.m
-	gSig      = 224 // g.sig (uint32)
-	gSigcode0 = 256 // g.sigcode0
-	gSigcode1 = 264 // g.sigcode1
-	gSigpc    = 272 // g.sigpc
-	mG0       = 0   // m.g0
-)
-
-func word(a uintptr) uintptr { return *(*uintptr)(unsafe.Pointer(a)) }
-
 // onGoroutine reports whether the exception interrupted an ordinary
-// goroutine on its own stack: then a call can be injected into it.
+// goroutine (not before the runtime, not the system stack) on its own
+// stack: then a call can be injected into it.
 func onGoroutine(f *Frame) bool {
 	g := uintptr(f.X[28])
-	if g == 0 {
+	if rt.Goroutine(g) == 0 {
 		return false
 	}
-	m := word(g + gM)
-	if m == 0 || word(m+mG0) == g {
-		return false // no runtime yet, or the system stack
-	}
 	sp := uintptr(f.SP)
-	return word(g+gStackLo) < sp-16 && sp <= word(g+gStackHi)
+	lo, hi := rt.StackBounds(g)
+	return lo < sp-16 && sp <= hi
 }
 
 // Signal numbers recorded in g.sig, as Linux would report the fault; the
@@ -102,17 +85,13 @@ func injectCrash(f *Frame) {
 }
 
 func injectSignal(f *Frame, sig uint32) {
-	g := uintptr(f.X[28])
-	*(*uint32)(unsafe.Pointer(g + gSig)) = sig
-	*(*uint64)(unsafe.Pointer(g + gSigcode0)) = f.ESR
-	*(*uint64)(unsafe.Pointer(g + gSigcode1)) = f.FAR
-	*(*uint64)(unsafe.Pointer(g + gSigpc)) = f.ELR
+	rt.SetSignal(uintptr(f.X[28]), sig, f.ESR, f.FAR, f.ELR)
 
 	from := f.X[30]
 	if text, etext := runtime.TextRegion(); text <= f.ELR && f.ELR < etext {
 		from = f.ELR
 	}
-	f.PushCall(uint64(sigpanicPC), from)
+	f.PushCall(uint64(rt.SigpanicPC()), from)
 }
 
 // PushCall makes the interrupted code, once the exception returns, run
@@ -126,9 +105,3 @@ func (f *Frame) PushCall(target, from uint64) {
 	f.X[30] = from
 	f.ELR = target
 }
-
-var sigpanicFunc = sigpanic
-
-// sigpanicPC is sigpanic's ABIInternal entry: the code pointer of its func
-// value (a func value points to a word holding the entry PC).
-var sigpanicPC = **(**uintptr)(unsafe.Pointer(&sigpanicFunc))

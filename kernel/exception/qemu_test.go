@@ -11,6 +11,7 @@ import (
 	"unsafe"
 
 	_ "github.com/yolkos/yolk/board"
+	rt "github.com/yolkos/yolk/internal/goruntime"
 	"github.com/yolkos/yolk/kernel/exception"
 	"github.com/yolkos/yolk/kernel/semihosting"
 )
@@ -72,46 +73,17 @@ func TestNilDereferenceIsARecoverablePanic(t *testing.T) {
 	}
 }
 
-// The exception handler and sigpanic read the runtime's g and m at fixed
-// offsets (kernel/exception/inject.go), valid for tamago-go1.26.0.
-func TestRuntimeOffsets(t *testing.T) {
-	if v := runtime.Version(); v != "go1.26.0" {
-		t.Fatalf("built with %s: the offsets are pinned to tamago-go1.26.0", v)
-	}
-	gp, _ := runtime.GetG()
-	g := uintptr(gp)
-	word := func(a uintptr) uintptr { return *(*uintptr)(unsafe.Pointer(a)) }
-	var local int
-	here := uintptr(unsafe.Pointer(&local))
-	lo, hi, guard := word(g+0), word(g+8), word(g+16)
-	if !(lo < here && here < hi) {
-		t.Errorf("g.stack = [%#x, %#x) does not hold a local at %#x", lo, hi, here)
-	}
-	if guard < lo || guard > lo+4096 {
-		t.Errorf("g.stackguard0 = %#x, not just above stack.lo %#x", guard, lo)
-	}
-	m := word(g + 48)
-	if m == 0 {
-		t.Fatal("g.m is nil")
-	}
-	if g0 := word(m); g0 == 0 || g0 == g {
-		t.Errorf("m.g0 = %#x (g %#x)", g0, g)
-	}
-}
-
 // While a fault's panic unwinds, the g's signal fields describe it (the
-// runtime clears them on recovery): this pins gSig, gSigcode0/1, gSigpc.
+// runtime clears them on recovery): this observes the offsets of g.sig,
+// g.sigcode0/1 and g.sigpc (internal/goruntime) in use.
 func TestSignalFieldOffsets(t *testing.T) {
 	var sig uint32
 	var esrv, far, pc uintptr
 	func() {
 		defer func() {
-			gp, _ := runtime.GetG()
-			g := uintptr(gp)
-			sig = *(*uint32)(unsafe.Pointer(g + 224))
-			esrv = *(*uintptr)(unsafe.Pointer(g + 256))
-			far = *(*uintptr)(unsafe.Pointer(g + 264))
-			pc = *(*uintptr)(unsafe.Pointer(g + 272))
+			var e, a, p uint64
+			sig, e, a, p = rt.Signal(rt.GetG())
+			esrv, far, pc = uintptr(e), uintptr(a), uintptr(p)
 			recover()
 		}()
 		loadX(nil)
@@ -123,8 +95,7 @@ func TestSignalFieldOffsets(t *testing.T) {
 	if f == nil || !strings.HasSuffix(f.Name(), ".loadX") {
 		t.Errorf("g.sigpc %#x is not in loadX", pc)
 	}
-	gp, _ := runtime.GetG()
-	if s := *(*uint32)(unsafe.Pointer(uintptr(gp) + 224)); s != 0 {
+	if s, _, _, _ := rt.Signal(rt.GetG()); s != 0 {
 		t.Errorf("g.sig = %d after recovery, want 0", s)
 	}
 }

@@ -3,9 +3,7 @@
 package exception
 
 import (
-	"runtime"
-	"unsafe"
-
+	rt "github.com/yolkos/yolk/internal/goruntime"
 	"github.com/yolkos/yolk/kernel/esr"
 )
 
@@ -28,30 +26,24 @@ func (e MemoryError) Addr() uintptr { return e.addr }
 // PC is the faulting instruction.
 func (e MemoryError) PC() uintptr { return e.pc }
 
-//go:linkname throw runtime.throw
-func throw(s string)
+func init() { rt.Sigpanic = sigpanic }
 
-// sigpanic runs on the faulting goroutine, injected by the exception
-// handler. It must be named runtime.sigpanic: the runtime's unwinder
-// recognises that name (funcID) and then unwinds through the faulting
-// frame exactly, so tracebacks and recover work as for a Linux signal.
-//
-//go:linkname sigpanic runtime.sigpanic
-func sigpanic() {
-	gp, _ := runtime.GetG()
-	g := uintptr(gp)
-	syndrome := esr.Syndrome(*(*uint64)(unsafe.Pointer(g + gSigcode0)))
-	far := *(*uint64)(unsafe.Pointer(g + gSigcode1))
-	pc := *(*uint64)(unsafe.Pointer(g + gSigpc))
-	if sig := *(*uint32)(unsafe.Pointer(g + gSig)); sig&sigAsync != 0 {
+// sigpanic runs on the faulting goroutine, called by runtime.sigpanic
+// (internal/goruntime), which the exception handler injected: the fault
+// is in the goroutine's signal fields. A NULL dereference becomes a
+// panic; anything else a fatal error, after the instruction is printed.
+func sigpanic() (value any, fatal string) {
+	sig, code0, far, pc := rt.Signal(rt.GetG())
+	syndrome := esr.Syndrome(code0)
+	if sig&sigAsync != 0 {
 		printInstruction("interrupted instruction", uintptr(pc))
-		throw("unexpected " + kindNames[sig&15])
+		return nil, "unexpected " + kindNames[sig&15]
 	}
 	if isNilDereference(syndrome, far) {
-		panic(MemoryError{addr: uintptr(far), pc: uintptr(pc)})
+		return MemoryError{addr: uintptr(far), pc: uintptr(pc)}, ""
 	}
 	printInstruction("faulting instruction", uintptr(pc))
-	throw(faultName(syndrome))
+	return nil, faultName(syndrome)
 }
 
 // faultName is the one-line reason the runtime prints as "fatal error".

@@ -109,6 +109,12 @@ func Now() uint64 {
 	}
 }
 
+// Latest is the latest counter reading through Now on any core (see
+// Recent), without reading the counter.
+//
+//go:nosplit
+func Latest() uint64 { return latest.Load() }
+
 // Recent is Nanotime as of the latest counter reading on any core,
 // without reading the counter. Under QEMU's TCG every counter read takes
 // the emulator's global lock, so code that wants the time very often and

@@ -2,17 +2,6 @@
 
 #include "textflag.h"
 
-TEXT ·schedAddr(SB),NOSPLIT,$0-8
-	MOVD	$runtime·sched(SB), R0
-	MOVD	R0, ret+0(FP)
-	RET
-
-// func currentG() uintptr
-TEXT ·currentG(SB),NOSPLIT,$0-8
-	MOVD	g, R0
-	MOVD	R0, ret+0(FP)
-	RET
-
 // func enterM(sp, gp, fn, excTop uintptr)
 // Leaves the exception stack for good: SP_EL1 is reset to its top, the
 // core switches to SP_EL0 = sp, g = gp, and jumps to the M's entry (mstart)
@@ -30,14 +19,6 @@ TEXT ·enterM(SB),NOSPLIT|NOFRAME,$0-32
 	MOVD	$0, R30
 	MSR	$2, DAIFClr
 	JMP	(R2)
-
-// func setNumCPU(n int32)
-// runtime.numCPUStartup is what runtime.NumCPU reports, and it bounds lock
-// spinning and GC stop-the-world parallelism; tamago's osinit fixes it at 1.
-TEXT ·setNumCPU(SB),NOSPLIT,$0-4
-	MOVW	n+0(FP), R0
-	MOVW	R0, runtime·numCPUStartup(SB)
-	RET
 
 // func saveFP(p *fpState)
 // The IRQ path itself never touches FP/SIMD registers (checked by
@@ -74,10 +55,4 @@ TEXT ·restoreFP(SB),NOSPLIT,$0-8
 	MSR	R1, FPSR
 	MOVD	8(R0), R1
 	MSR	R1, FPCR
-	RET
-
-// func asyncPreemptPC() uintptr
-TEXT ·asyncPreemptPC(SB),NOSPLIT,$0-8
-	MOVD	$runtime·asyncPreempt(SB), R0
-	MOVD	R0, ret+0(FP)
 	RET
