@@ -68,7 +68,19 @@ func Duration(cmdline, key string) (d time.Duration, ok bool, err error) {
 // whether key is set to the alternative rather than to the default (or
 // absent); any other value is an error naming both.
 func Switch(cmdline, key, def, alt string) (bool, error) {
-	switch v, _ := Lookup(cmdline, key); v {
+	v, _ := Lookup(cmdline, key)
+	return switchValue(key, v, def, alt)
+}
+
+// EnvSwitch is Switch for a program's own setting, read from the
+// environment that Install made of the command line (e.g. cmd/demo's
+// yolk.diag=off|on).
+func EnvSwitch(key, def, alt string) (bool, error) {
+	return switchValue(key, os.Getenv(key), def, alt)
+}
+
+func switchValue(key, v, def, alt string) (bool, error) {
+	switch v {
 	case "", def:
 		return false, nil
 	case alt:

@@ -29,6 +29,7 @@ type Status struct {
 	MSwitches     uint64       `json:"m_switches"`
 	Memory        Memory       `json:"memory"`
 	Network       Network      `json:"network"`
+	Diagnostics   bool         `json:"diagnostics"` // yolk.diag=on: /dial, /burn, /panic
 }
 
 // CoreStatus is one core's share of the time and its interrupts.
@@ -91,6 +92,7 @@ func status() Status {
 		Version: yolk.Version, Board: board.Name(), GoVersion: runtime.Version(),
 		UptimeSeconds: up.Seconds(), Goroutines: runtime.NumGoroutine(),
 		GOMAXPROCS: runtime.GOMAXPROCS(0), MSwitches: sched.MSwitches(),
+		Diagnostics: diag,
 	}
 	for c := range sched.NumCores() {
 		cs := sched.CoreStats(c)
@@ -151,6 +153,9 @@ var page = template.Must(template.New("status").Parse(`<!doctype html>
 .bar{display:inline-block;height:10px;background:#e8a33d}</style></head><body>
 <h1>yolk {{.Version}} on {{.Board}}</h1>
 <p>{{.GoVersion}}, up {{printf "%.1f" .UptimeSeconds}} s, {{.Goroutines}} goroutines, GOMAXPROCS {{.GOMAXPROCS}}, {{.MSwitches}} M switches. <a href="/status.json">JSON</a></p>
+{{if .Diagnostics}}<p><b>Diagnostics on</b> (yolk.diag=on): /dial, /burn and /panic act for anyone who can reach this page.</p>
+{{else}}<p>Diagnostics off: /dial, /burn and /panic are served only with the boot argument yolk.diag=on.</p>
+{{end}}
 <h2>Cores</h2>
 <table><tr><th>core</th><th>busy</th><th></th><th>busy s</th><th>idle s</th><th>wake-ups</th><th>preemptions</th><th>interrupts (INTID: count)</th></tr>
 {{range .Cores}}<tr><td>{{.Core}}</td><td>{{printf "%.1f" .BusyPercent}}%</td><td style="text-align:left"><span class="bar" style="width:{{printf "%.0f" .BusyPercent}}px"></span></td>
