@@ -5,6 +5,7 @@ package bootargs
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -115,6 +116,11 @@ func parseDuration(s string) (time.Duration, error) {
 	f, err := strconv.ParseFloat(s[:i], 64)
 	if err != nil {
 		return 0, err
+	}
+	// A float too large for an int64 converts to an implementation's
+	// choice (arm64 saturates, amd64 goes negative): refuse it here.
+	if v := f * float64(unit); v >= 1<<63 {
+		return 0, fmt.Errorf("%q is longer than %v", s, time.Duration(math.MaxInt64))
 	}
 	return time.Duration(f * float64(unit)), nil
 }

@@ -47,7 +47,7 @@ func TestParseDuration(t *testing.T) {
 			t.Errorf("%q: %v, %v; want %v", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "ms", "5", "5m", "5 ms", "1.2.3ms", "-5ms"} {
+	for _, in := range []string{"", "ms", "5", "5m", "5 ms", "1.2.3ms", "-5ms", "99999999999999999999s", "9223372036.9s"} {
 		if d, err := parseDuration(in); err == nil {
 			t.Errorf("%q accepted as %v", in, d)
 		}
