@@ -62,7 +62,8 @@ test-host: toolchain
 # under the package's testdata/fuzz, where it becomes a test case.
 FUZZTIME ?= 10s
 FUZZ_TARGETS ?= ./devicetree:FuzzParse ./devicetree:FuzzEarly \
-	./netstack/dhcp:FuzzParseFrame ./board/bootargs:FuzzCommandLine ./netstack:FuzzParseStatic
+	./netstack/dhcp:FuzzParseFrame ./board/bootargs:FuzzCommandLine ./netstack:FuzzParseStatic \
+	./netstack:FuzzFramesIntoStack
 
 test-fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
