@@ -229,7 +229,9 @@ func run(o options) error {
 			r.skipMissing(j.t.key, j.row, why)
 			continue
 		}
-		// Every boot gets its own spec: a network row, its own free ports.
+		// Every boot gets its own spec: a network row, its own free ports
+		// and capture (stall.go).
+		var capFile string
 		spec := func() (bootSpec, error) {
 			image, initrd := imagesOf(j.t, j.row)
 			spec := bootSpec{timeout: bootTimeout(o, j.row, netCfg), idleWindow: idleWindow(o), smp: j.t.smp}
@@ -239,15 +241,24 @@ func run(o options) error {
 				if fwd, err = netForwards(); err != nil {
 					return spec, err
 				}
+				if capFile, err = newCaptureFile(j.t.key); err != nil {
+					return spec, err
+				}
+				capFile := capFile
 				spec.serve = func(pid int, serving map[string]int) netOut {
 					addrs, err := serviceAddrs(serving, fwd)
 					if err != nil {
 						return netOut{errs: []string{err.Error()}}
 					}
-					return runNet(netCfg, pid, j.t.smp, addrs)
+					out := runNet(netCfg, pid, j.t.smp, addrs)
+					out.verdicts, out.capture, out.captureErr = classifyStalls(capFile, out.stalls, fwd)
+					return out
 				}
 			}
 			spec.args = j.t.qemuArgs(image, initrd, fwd, guestArgs(o, j.row))
+			if capFile != "" {
+				spec.args = append(spec.args, captureArgs(capFile)...)
+			}
 			if j.row == "netserve" && !netCmdline[j.t.key] {
 				netCmdline[j.t.key] = true
 				r.cmdlines = append(r.cmdlines, [2]string{j.t.label + ", netserve (host ports vary per boot)",
@@ -274,6 +285,9 @@ func run(o options) error {
 		}
 		if err != nil {
 			return fmt.Errorf("starting %s: %v", qemuBin, err)
+		}
+		if !b.served && capFile != "" {
+			os.Remove(capFile) // nothing measured, nothing to classify
 		}
 		if b.ready > 0 {
 			booted++
@@ -509,6 +523,7 @@ func record(r *report, t target, row string, b *bootOut) string {
 			for _, e := range b.net.errs {
 				r.notes = append(r.notes, note{t.key, row, "failed", e})
 			}
+			noteStalls(r, t, row, b.net)
 			status = "ok, " + b.net.status()
 		case s.Ready && s.Done && len(s.Skips)+len(s.Fails) == 0:
 			r.notes = append(r.notes, note{t.key, row, "failed", "the guest ended without serving"})
