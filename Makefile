@@ -20,7 +20,7 @@ SMP      ?= 2
 MEM      ?= 512M
 TARGET_ENV := GOOS=tamago GOARCH=arm64 GOOSPKG=github.com/usbarmory/tamago
 
-.PHONY: all kernel qemu test test-host test-fuzz test-qemu bench clean toolchain
+.PHONY: all kernel qemu test test-host test-fuzz test-qemu bench soak clean toolchain
 
 all: kernel
 
@@ -92,6 +92,14 @@ SMP_PKGS  ?= ./sched/ ./kernel/gic/
 # real-time priority, isolated from other processes' load; needs root).
 bench: toolchain
 	go run ./bench/harness $(if $(QUICK),-quick) $(if $(STRICT),-strict) $(if $(RT),-rt)
+
+# Soak: the default application under HTTP, HTTPS, TCP and UDP echo load
+# for SOAK (10m; SOAK=1h for longer; CI runs 90s), failing on any error or
+# stall and on goroutine or live-heap growth (bench/harness/soak.go).
+SOAK ?= 10m
+
+soak: toolchain
+	go run ./bench/harness -soak $(SOAK)
 
 # The Raspberry Pi 4 board: make rpi4, rpi4-firmware, flash, test-rpi4, qemu-rpi4.
 include rpi4.mk

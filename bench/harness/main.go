@@ -6,6 +6,7 @@
 // tables and the chart:
 //
 //	go run ./bench/harness [-quick] [-only yolk|linux] [-kernel IMAGE] [-rows a,b] [-budget 14m] [-doc FILE]
+//	go run ./bench/harness -soak 10m   (make soak: see soak.go)
 //
 // The network rows come from the guest row netserve (-rows netserve runs
 // only them); see net.go.
@@ -53,6 +54,7 @@ type options struct {
 	rows   []string
 	budget time.Duration
 	doc    string
+	soak   time.Duration
 }
 
 func main() {
@@ -65,7 +67,15 @@ func main() {
 	rows := flag.String("rows", "", "comma-separated guest rows to run (default all: "+strings.Join(guestRows, ",")+")")
 	flag.DurationVar(&o.budget, "budget", 25*time.Minute, "the whole run's time limit: no boot starts that could end after it")
 	flag.StringVar(&o.doc, "doc", "", "report to write (default docs/BENCHMARKS.md, with -quick "+buildDir+"/BENCHMARKS-quick.md)")
+	flag.DurationVar(&o.soak, "soak", 0, "instead of the benchmarks, keep the default application (cmd/demo) under load for this long and check it for errors, stalls and growth (make soak)")
 	flag.Parse()
+	switch {
+	case o.soak > 0:
+		if err := runSoak(o.soak); err != nil {
+			fatal(err)
+		}
+		return
+	}
 	o.rows = guestRows
 	if *rows != "" {
 		o.rows = strings.Split(*rows, ",")

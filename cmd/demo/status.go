@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io"
 	"runtime"
+	"runtime/metrics"
 	"time"
 
 	"github.com/yolkos/yolk"
@@ -44,9 +45,12 @@ type CoreStatus struct {
 	Interrupts  map[string]uint64 `json:"interrupts"` // by INTID
 }
 
-// Memory is from runtime.MemStats.
+// Memory is from runtime.MemStats, and the heap that the last garbage
+// collection found live (runtime/metrics /gc/heap/live:bytes), which
+// grows only if memory leaks (make soak watches it).
 type Memory struct {
 	HeapAlloc    uint64 `json:"heap_alloc"`
+	HeapLive     uint64 `json:"heap_live"`
 	HeapSys      uint64 `json:"heap_sys"`
 	Sys          uint64 `json:"sys"`
 	NumGC        uint32 `json:"num_gc"`
@@ -110,6 +114,10 @@ func status() Status {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	s.Memory = Memory{HeapAlloc: ms.HeapAlloc, HeapSys: ms.HeapSys, Sys: ms.Sys, NumGC: ms.NumGC, PauseTotalNs: ms.PauseTotalNs}
+	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	if metrics.Read(live); live[0].Value.Kind() == metrics.KindUint64 {
+		s.Memory.HeapLive = live[0].Value.Uint64()
+	}
 	if nic := network.Current(); nic != nil {
 		st := nic.Stack
 		info := st.Info()
@@ -162,7 +170,7 @@ var page = template.Must(template.New("status").Parse(`<!doctype html>
 <td>{{printf "%.2f" .BusySeconds}}</td><td>{{printf "%.2f" .IdleSeconds}}</td><td>{{.Wakeups}}</td><td>{{.Preempts}} ({{.Async}} async)</td><td style="text-align:left">{{range $k, $v := .Interrupts}}{{$k}}: {{$v}} {{end}}</td></tr>
 {{end}}</table>
 <h2>Memory</h2>
-<p>heap {{.Memory.HeapAlloc}} of {{.Memory.HeapSys}} bytes, {{.Memory.Sys}} from the system, {{.Memory.NumGC}} GCs, {{.Memory.PauseTotalNs}} ns paused in all</p>
+<p>heap {{.Memory.HeapAlloc}} of {{.Memory.HeapSys}} bytes ({{.Memory.HeapLive}} live after the last GC), {{.Memory.Sys}} from the system, {{.Memory.NumGC}} GCs, {{.Memory.PauseTotalNs}} ns paused in all</p>
 <h2>Network</h2>
 {{with .Network}}<p>{{.MAC}} {{.Addr}} (gateway {{.Gateway}}, dns {{.DNS}}{{if .DHCP}}, DHCP lease {{.LeaseSecs}} s{{end}}) IPv6 {{.IPv6}}, IRQ {{.IRQ}}</p>
 <table><tr><th></th><th>frames</th><th>bytes</th><th>drops</th><th>errors</th></tr>
