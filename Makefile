@@ -20,7 +20,7 @@ SMP      ?= 2
 MEM      ?= 512M
 TARGET_ENV := GOOS=tamago GOARCH=arm64 GOOSPKG=github.com/usbarmory/tamago
 
-.PHONY: all kernel qemu test test-host test-fuzz test-qemu bench soak clean toolchain
+.PHONY: all kernel qemu test test-host test-fuzz test-qemu bench soak bursts clean toolchain
 
 all: kernel
 
@@ -100,6 +100,12 @@ SOAK ?= 10m
 
 soak: toolchain
 	go run ./bench/harness -soak $(SOAK)
+
+# Connection bursts (held connections, connect/close, TLS handshakes) on
+# yolk and on the Linux guest, same QEMU line: docs/BURSTS.md (QUICK=1:
+# smaller bursts, build/bench/BURSTS-quick.md).
+bursts: toolchain
+	go run ./bench/harness -bursts $(if $(QUICK),-quick)
 
 # The Raspberry Pi 4 board: make rpi4, rpi4-firmware, flash, test-rpi4, qemu-rpi4.
 include rpi4.mk

@@ -7,6 +7,7 @@
 //
 //	go run ./bench/harness [-quick] [-only yolk|linux] [-kernel IMAGE] [-rows a,b] [-budget 14m] [-doc FILE]
 //	go run ./bench/harness -soak 10m   (make soak: see soak.go)
+//	go run ./bench/harness -bursts     (make bursts: see burst.go)
 //
 // The network rows come from the guest row netserve (-rows netserve runs
 // only them); see net.go.
@@ -55,6 +56,7 @@ type options struct {
 	budget time.Duration
 	doc    string
 	soak   time.Duration
+	bursts bool
 }
 
 func main() {
@@ -68,8 +70,14 @@ func main() {
 	flag.DurationVar(&o.budget, "budget", 25*time.Minute, "the whole run's time limit: no boot starts that could end after it")
 	flag.StringVar(&o.doc, "doc", "", "report to write (default docs/BENCHMARKS.md, with -quick "+buildDir+"/BENCHMARKS-quick.md)")
 	flag.DurationVar(&o.soak, "soak", 0, "instead of the benchmarks, keep the default application (cmd/demo) under load for this long and check it for errors, stalls and growth (make soak)")
+	flag.BoolVar(&o.bursts, "bursts", false, "instead of the benchmarks, run the connection bursts on yolk and Linux and write docs/BURSTS.md (make bursts; with -quick, smaller ones)")
 	flag.Parse()
 	switch {
+	case o.bursts:
+		if err := runBursts(o.quick, o.kernel); err != nil {
+			fatal(err)
+		}
+		return
 	case o.soak > 0:
 		if err := runSoak(o.soak); err != nil {
 			fatal(err)
