@@ -35,6 +35,12 @@ func (s Side) String() string {
 type Verdict struct {
 	Side   Side
 	Reason string
+	// Waited is when the guest kept the request (or the connection's
+	// SYN) waiting, on the capture's clock, for a verdict of its own
+	// lateness; zero otherwise. Whoever knows how much CPU time the host
+	// gave the emulator then can tell a guest that was slow from one that
+	// was not run.
+	Waited [2]time.Time
 }
 
 func (v Verdict) String() string { return v.Side.String() + ": " + v.Reason }
@@ -74,10 +80,10 @@ func Classify(pkts []Packet, req Request, late time.Duration) Verdict {
 		// backlog is 1 (tcpx_listen in libslirp), so in a burst the
 		// host drops SYNs and the client sends them again after 1, 3,
 		// 7 s: host side (its ListenOverflows counter says so).
-		return Verdict{Host, fmt.Sprintf("the connection from port %d reached the guest only %v after the request was sent (give or take the clocks' 2 s), when the client had given up: the host held it", req.Port, later.Time.Sub(req.Sent).Round(100*time.Millisecond))}
+		return Verdict{Side: Host, Reason: fmt.Sprintf("the connection from port %d reached the guest only %v after the request was sent (give or take the clocks' 2 s), when the client had given up: the host held it", req.Port, later.Time.Sub(req.Sent).Round(100*time.Millisecond))}
 	}
 	if len(conn) == 0 {
-		return Verdict{Host, fmt.Sprintf("no connection from port %d to the guest's port %d in the capture: it never reached the guest", req.Port, req.Service)}
+		return Verdict{Side: Host, Reason: fmt.Sprintf("no connection from port %d to the guest's port %d in the capture: it never reached the guest", req.Port, req.Service)}
 	}
 	client := func(p Packet) bool { return p.Src.Port() == req.Port }
 	syn, synack := -1, -1
@@ -94,7 +100,7 @@ func Classify(pkts []Packet, req Request, late time.Duration) Verdict {
 		}
 	}
 	if syn < 0 {
-		return Verdict{Unknown, fmt.Sprintf("the capture has no SYN for the connection from port %d (it started later?)", req.Port)}
+		return Verdict{Side: Unknown, Reason: fmt.Sprintf("the capture has no SYN for the connection from port %d (it started later?)", req.Port)}
 	}
 	if synack < 0 {
 		// An ACK that is not for this SYN: the guest still holds an
@@ -103,11 +109,11 @@ func Classify(pkts []Packet, req Request, late time.Duration) Verdict {
 		// a new connection (RFC 1122, 4.2.2.13; RFC 6191).
 		for _, p := range conn[syn:] {
 			if !client(p) && p.Flags&(SYN|ACK|RST) == ACK && p.Ack != conn[syn].Seq+1 {
-				return Verdict{Guest, fmt.Sprintf("the guest answered the connection's SYN with an ACK (ack %d, not %d) of an earlier connection between the same ports, which it still held %v after that connection's last packet",
+				return Verdict{Side: Guest, Reason: fmt.Sprintf("the guest answered the connection's SYN with an ACK (ack %d, not %d) of an earlier connection between the same ports, which it still held %v after that connection's last packet",
 					p.Ack, conn[syn].Seq+1, p.Time.Sub(lastBefore(pkts, req, conn[syn])).Round(time.Millisecond))}
 			}
 		}
-		return Verdict{Guest, fmt.Sprintf("the guest never answered the connection's SYN (%d sent over %v)", syns, conn[len(conn)-1].Time.Sub(conn[syn].Time).Round(time.Millisecond))}
+		return Verdict{Side: Guest, Reason: fmt.Sprintf("the guest never answered the connection's SYN (%d sent over %v)", syns, conn[len(conn)-1].Time.Sub(conn[syn].Time).Round(time.Millisecond))}
 	}
 	// A SYN-ACK long after the first SYN: the guest let the first SYN go
 	// unanswered (or answered it with an ACK of an earlier connection),
@@ -115,11 +121,12 @@ func Classify(pkts []Packet, req Request, late time.Duration) Verdict {
 	if wait := conn[synack].Time.Sub(conn[syn].Time); wait > late {
 		for _, p := range conn[syn:synack] {
 			if !client(p) && p.Flags&(SYN|ACK|RST) == ACK && p.Ack != conn[syn].Seq+1 {
-				return Verdict{Guest, fmt.Sprintf("the guest answered the connection's SYN with an ACK (ack %d, not %d) of an earlier connection between the same ports, which it still held %v after that connection's last packet; the connection opened only %v later, when the SYN was sent again",
+				return Verdict{Side: Guest, Reason: fmt.Sprintf("the guest answered the connection's SYN with an ACK (ack %d, not %d) of an earlier connection between the same ports, which it still held %v after that connection's last packet; the connection opened only %v later, when the SYN was sent again",
 					p.Ack, conn[syn].Seq+1, p.Time.Sub(lastBefore(pkts, req, conn[syn])).Round(time.Millisecond), wait.Round(time.Millisecond))}
 			}
 		}
-		return Verdict{Guest, fmt.Sprintf("the guest answered the connection's SYN only %v after it arrived (%d sent)", wait.Round(time.Millisecond), syns)}
+		return Verdict{Side: Guest, Reason: fmt.Sprintf("the guest answered the connection's SYN only %v after it arrived (%d sent)", wait.Round(time.Millisecond), syns),
+			Waited: [2]time.Time{conn[syn].Time, conn[synack].Time}}
 	}
 	cisn, gisn := conn[syn].Seq+1, conn[synack].Seq+1
 	// How far each side's data got, and when the request's last byte and
@@ -151,14 +158,15 @@ func Classify(pkts []Packet, req Request, late time.Duration) Verdict {
 	last := conn[len(conn)-1].Time
 	switch {
 	case got.IsZero():
-		return Verdict{Host, fmt.Sprintf("the request never reached the guest: it received %d of the %d bytes the client had sent on the connection (%d segments sent again)", cmax, req.BytesOut, retrans)}
+		return Verdict{Side: Host, Reason: fmt.Sprintf("the request never reached the guest: it received %d of the %d bytes the client had sent on the connection (%d segments sent again)", cmax, req.BytesOut, retrans)}
 	case answered.IsZero():
-		return Verdict{Guest, fmt.Sprintf("the guest received the request and never answered it (it had sent %d bytes on the connection, all read by the client; the capture of the connection goes on %v after the request)",
-			gmax, last.Sub(got).Round(time.Millisecond))}
+		return Verdict{Side: Guest, Reason: fmt.Sprintf("the guest received the request and never answered it (it had sent %d bytes on the connection, all read by the client; the capture of the connection goes on %v after the request)",
+			gmax, last.Sub(got).Round(time.Millisecond)), Waited: [2]time.Time{got, last}}
 	case answered.Sub(got) > late:
-		return Verdict{Guest, fmt.Sprintf("the guest received the request and answered it %v later", answered.Sub(got).Round(time.Millisecond))}
+		return Verdict{Side: Guest, Reason: fmt.Sprintf("the guest received the request and answered it %v later", answered.Sub(got).Round(time.Millisecond)),
+			Waited: [2]time.Time{got, answered}}
 	}
-	return Verdict{Host, fmt.Sprintf("the guest received the request and answered it %v later, but the answer did not reach the client", answered.Sub(got).Round(time.Millisecond))}
+	return Verdict{Side: Host, Reason: fmt.Sprintf("the guest received the request and answered it %v later, but the answer did not reach the client", answered.Sub(got).Round(time.Millisecond))}
 }
 
 // connection returns the packets of the connection req went over: those

@@ -341,6 +341,7 @@ func runBurstsOn(t target, c burstConfig, kernel, initrd string, quick bool) (*b
 		return nil, "", err
 	}
 	res := &burstResult{}
+	var trace *cpuTrace
 	spec := bootSpec{timeout: 15 * time.Minute, smp: t.smp,
 		args: append(t.qemuArgs(kernel, initrd, fwd, []string{"-ip", guestIP, "-gw", guestGW, "-serve", "14m", "netserve"}), captureArgs(capFile)...),
 		serve: func(pid int, serving map[string]int) netOut {
@@ -352,6 +353,8 @@ func runBurstsOn(t target, c burstConfig, kernel, initrd string, quick bool) (*b
 				return netOut{errs: []string{err.Error()}}
 			}
 			httpAddr, echoAddr, tlsAddr := addrs.http, addrs.echo, addrs.https
+			trace = startCPUTrace(pid)
+			defer trace.Stop()
 			progress("  %s: %d connections held", t.label, c.held)
 			burstHeld(res, c, echoAddr, httpAddr)
 			time.Sleep(2 * time.Second)
@@ -376,7 +379,7 @@ func runBurstsOn(t target, c burstConfig, kernel, initrd string, quick bool) (*b
 		res.notes = append(res.notes, "the capture: "+err.Error())
 	}
 	// Connections of the connect/close run that stalled, classified.
-	vs, kept, err := classifyStalls(capFile, &res.log, fwd)
+	vs, kept, err := classifyStalls(capFile, &res.log, fwd, trace)
 	if err != nil {
 		res.notes = append(res.notes, "connect/close stalls: "+err.Error())
 	}

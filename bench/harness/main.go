@@ -268,8 +268,10 @@ func run(o options) error {
 					if err != nil {
 						return netOut{errs: []string{err.Error()}}
 					}
+					trace := startCPUTrace(pid)
 					out := runNet(netCfg, pid, j.t.smp, addrs)
-					out.verdicts, out.capture, out.captureErr = classifyStalls(capFile, out.stalls, fwd)
+					trace.Stop()
+					out.verdicts, out.capture, out.captureErr = classifyStalls(capFile, out.stalls, fwd, trace)
 					return out
 				}
 			}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yolkos/yolk/bench/capture"
 	"github.com/yolkos/yolk/bench/proto"
 )
 
@@ -297,5 +298,38 @@ func TestParseNetstat(t *testing.T) {
 	}
 	if _, err := readNetCounters(); err != nil {
 		t.Logf("this host: %v", err)
+	}
+}
+
+// A guest that kept a request waiting while QEMU's threads waited for a
+// host CPU did not get to run: the stall is the host's. One that was run
+// keeps the blame.
+func TestJudgeHost(t *testing.T) {
+	t0 := time.Now()
+	tr := &cpuTrace{}
+	for i := range 11 { // 10 s: QEMU runs 10% and waits 80% of each second
+		tr.at = append(tr.at, t0.Add(time.Duration(i)*time.Second))
+		tr.run = append(tr.run, int64(i)*int64(100*time.Millisecond))
+		tr.wait = append(tr.wait, int64(i)*int64(800*time.Millisecond))
+	}
+	const offset = 2 * time.Second // the capture's clock is ahead
+	late := capture.Verdict{Side: capture.Guest, Reason: "answered it 5s later",
+		Waited: [2]time.Time{t0.Add(offset + 2*time.Second), t0.Add(offset + 7*time.Second)}}
+	if v := judgeHost(late, tr, offset); v.Side != capture.Host || !strings.Contains(v.Reason, "waited for a host CPU 4s in those 5s: the host did not run it") {
+		t.Errorf("starved: %v", v)
+	}
+	for i := range tr.wait {
+		tr.wait[i] = 0
+	}
+	if v := judgeHost(late, tr, offset); v.Side != capture.Guest || !strings.Contains(v.Reason, "ran 500ms and waited for a host CPU 0s") {
+		t.Errorf("run but late: %v", v)
+	}
+	outside := late
+	outside.Waited[1] = t0.Add(time.Minute)
+	if v := judgeHost(outside, tr, offset); v.Reason != late.Reason {
+		t.Errorf("a window the trace does not cover: %v", v)
+	}
+	if v := judgeHost(late, nil, offset); v.Reason != late.Reason {
+		t.Errorf("no trace: %v", v)
 	}
 }

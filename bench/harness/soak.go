@@ -326,6 +326,11 @@ func soak(d time.Duration) (*soakRun, error) {
 	failed := make(chan struct{})
 	var failOnce sync.Once
 	fail := func() { failOnce.Do(func() { close(failed); cancel() }) }
+	// How the host schedules QEMU (run-qemu.sh's child), for the stalls.
+	var trace *cpuTrace
+	if qpid, err := childPID(cmd.Process.Pid); err == nil {
+		trace = startCPUTrace(qpid)
+	}
 	before, cerr := readNetCounters()
 	start := time.Now()
 	progress("soak: load for %v (samples every %v)", d, soakSample(d))
@@ -439,7 +444,8 @@ func soak(d time.Duration) (*soakRun, error) {
 		time.Sleep(time.Second)
 	}
 	r.settled = time.Since(settleStart)
-	r.verdicts, r.capture, r.captureErr = classifyStalls(capFile, stalls, fwd)
+	trace.Stop()
+	r.verdicts, r.capture, r.captureErr = classifyStalls(capFile, stalls, fwd, trace)
 	r.judge()
 	return r, nil
 }
@@ -637,4 +643,17 @@ func (r *soakRun) writeSummary(w io.Writer) {
 	for _, p := range r.problems {
 		fmt.Fprintf(w, "problem: %s\n", p)
 	}
+}
+
+// childPID returns the first child of process pid (QEMU, of run-qemu.sh).
+func childPID(pid int) (int, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	if err != nil {
+		return 0, err
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0, fmt.Errorf("process %d has no child", pid)
+	}
+	return strconv.Atoi(f[0])
 }

@@ -18,6 +18,9 @@ import (
 	"net/http/httptrace"
 	"os"
 	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -178,9 +181,10 @@ const calibratedSkew = 500 * time.Millisecond
 // classifyStalls reads the capture and classifies each stalled request
 // of log (whose Service is the host's forwarded port) as fwd maps it to
 // the guest's port, on the capture's clock if log's first connection
-// shows where that is. With no stall the capture is deleted; otherwise it
+// shows where that is; a request the guest kept waiting while trace (if
+// not nil) shows the host starving QEMU is the host's. With no stall the capture is deleted; otherwise it
 // is kept and its name returned.
-func classifyStalls(file string, log *stallLog, fwd []hostFwd) ([]stallVerdict, string, error) {
+func classifyStalls(file string, log *stallLog, fwd []hostFwd, trace *cpuTrace) ([]stallVerdict, string, error) {
 	reqs := log.requests()
 	if len(reqs) == 0 {
 		os.Remove(file)
@@ -219,7 +223,11 @@ func classifyStalls(file string, log *stallLog, fwd []hostFwd) ([]stallVerdict, 
 		if calibrated {
 			r.Sent, r.Skew = r.Sent.Add(offset), calibratedSkew
 		}
-		out = append(out, stallVerdict{r, capture.Classify(pkts, r, lateAnswer)})
+		v := capture.Classify(pkts, r, lateAnswer)
+		if calibrated {
+			v = judgeHost(v, trace, offset)
+		}
+		out = append(out, stallVerdict{r, v})
 	}
 	return out, file, nil
 }
@@ -261,4 +269,116 @@ func stallSummary(vs []stallVerdict) string {
 		s += fmt.Sprintf(", %d unknown", n[capture.Unknown])
 	}
 	return s
+}
+
+// A cpuTrace samples how the host scheduled QEMU's threads: their time
+// running and their time runnable but waiting for a CPU (the first two
+// fields of /proc/<pid>/task/*/schedstat, in ns), every cpuTraceEvery.
+// A guest that leaves a request waiting while QEMU's threads wait for
+// the host did not get to run: the host starved it.
+type cpuTrace struct {
+	mu        sync.Mutex
+	at        []time.Time
+	run, wait []int64
+	stop      chan struct{}
+	done      chan struct{}
+}
+
+const cpuTraceEvery = 100 * time.Millisecond
+
+// startCPUTrace samples process pid until Stop.
+func startCPUTrace(pid int) *cpuTrace {
+	c := &cpuTrace{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		t := time.NewTicker(cpuTraceEvery)
+		defer t.Stop()
+		for {
+			if run, wait, err := schedstat(pid); err == nil {
+				c.mu.Lock()
+				c.at, c.run, c.wait = append(c.at, time.Now()), append(c.run, run), append(c.wait, wait)
+				c.mu.Unlock()
+			}
+			select {
+			case <-c.stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return c
+}
+
+func (c *cpuTrace) Stop() {
+	if c != nil {
+		close(c.stop)
+		<-c.done
+	}
+}
+
+// schedstat adds up the run and wait times of process pid's threads.
+func schedstat(pid int) (run, wait int64, err error) {
+	dir := fmt.Sprintf("/proc/%d/task", pid)
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, task := range tasks {
+		b, err := os.ReadFile(dir + "/" + task.Name() + "/schedstat")
+		f := strings.Fields(string(b))
+		if err != nil || len(f) != 3 {
+			continue
+		}
+		r, err1 := strconv.ParseInt(f[0], 10, 64)
+		w, err2 := strconv.ParseInt(f[1], 10, 64)
+		if err1 == nil && err2 == nil {
+			run += r
+			wait += w
+		}
+	}
+	return run, wait, nil
+}
+
+// between returns what QEMU's threads ran and waited for a CPU from
+// about from to about to (the samples around them); ok is false if the
+// trace does not cover it.
+func (c *cpuTrace) between(from, to time.Time) (run, wait, span time.Duration, ok bool) {
+	if c == nil {
+		return 0, 0, 0, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	i := sort.Search(len(c.at), func(i int) bool { return c.at[i].After(from) }) - 1
+	j := sort.Search(len(c.at), func(j int) bool { return !c.at[j].Before(to) })
+	if i < 0 || j >= len(c.at) || j <= i {
+		return 0, 0, 0, false
+	}
+	return time.Duration(c.run[j] - c.run[i]), time.Duration(c.wait[j] - c.wait[i]), c.at[j].Sub(c.at[i]), true
+}
+
+// starvedShare is the share of a window that QEMU's threads (together)
+// spent runnable but waiting for a host CPU above which a late guest is
+// the host's doing.
+const starvedShare = 0.5
+
+// judgeHost looks at how the host scheduled QEMU while the guest kept a
+// request waiting (v.Waited, on the capture's clock, offset ahead of the
+// host's): starved (its threads waited for a CPU most of the time), the
+// stall is the host's; otherwise the verdict says what QEMU did.
+func judgeHost(v capture.Verdict, trace *cpuTrace, offset time.Duration) capture.Verdict {
+	if v.Side != capture.Guest || v.Waited[0].IsZero() {
+		return v
+	}
+	run, wait, span, ok := trace.between(v.Waited[0].Add(-offset), v.Waited[1].Add(-offset))
+	if !ok || span <= 0 {
+		return v
+	}
+	how := fmt.Sprintf("QEMU's threads ran %v and waited for a host CPU %v in those %v", run.Round(time.Millisecond), wait.Round(time.Millisecond), span.Round(time.Millisecond))
+	if float64(wait) > starvedShare*float64(span) {
+		v.Side = capture.Host
+		v.Reason += "; but " + how + ": the host did not run it"
+	} else {
+		v.Reason += "; " + how
+	}
+	return v
 }
