@@ -328,7 +328,7 @@ func soak(d time.Duration) (*soakRun, error) {
 	fail := func() { failOnce.Do(func() { close(failed); cancel() }) }
 	// How the host schedules QEMU (run-qemu.sh's child), for the stalls.
 	var trace *cpuTrace
-	if qpid, err := childPID(cmd.Process.Pid); err == nil {
+	if qpid, err := qemuPID(cmd.Process.Pid); err == nil {
 		trace = startCPUTrace(qpid)
 	}
 	before, cerr := readNetCounters()
@@ -645,15 +645,25 @@ func (r *soakRun) writeSummary(w io.Writer) {
 	}
 }
 
-// childPID returns the first child of process pid (QEMU, of run-qemu.sh).
-func childPID(pid int) (int, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
-	if err != nil {
-		return 0, err
+// qemuPID returns the QEMU process among pid's descendants (run-qemu.sh
+// runs the yolk tool, which runs QEMU).
+func qemuPID(pid int) (int, error) {
+	queue := []int{pid}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", p)); err == nil && strings.HasPrefix(string(comm), "qemu-system") {
+			return p, nil
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", p, p))
+		if err != nil {
+			continue
+		}
+		for _, f := range strings.Fields(string(b)) {
+			if c, err := strconv.Atoi(f); err == nil {
+				queue = append(queue, c)
+			}
+		}
 	}
-	f := strings.Fields(string(b))
-	if len(f) == 0 {
-		return 0, fmt.Errorf("process %d has no child", pid)
-	}
-	return strconv.Atoi(f[0])
+	return 0, fmt.Errorf("no QEMU process under %d", pid)
 }
