@@ -20,7 +20,7 @@ SMP      ?= 2
 MEM      ?= 512M
 TARGET_ENV := GOOS=tamago GOARCH=arm64 GOOSPKG=github.com/usbarmory/tamago
 
-.PHONY: all kernel qemu test test-host test-qemu bench clean toolchain
+.PHONY: all kernel qemu test test-host test-fuzz test-qemu bench soak bursts clean toolchain
 
 all: kernel
 
@@ -42,7 +42,7 @@ HOSTFWD ?= 8080:80 8443:443 8007:7 udp:8007:7
 qemu: $(BUILD)/yolk.elf
 	$(YOLK) run -smp $(SMP) -m $(MEM) -net $(addprefix -fwd ,$(HOSTFWD)) $(BUILD)/yolk.elf
 
-test: test-host test-qemu
+test: test-host test-fuzz test-qemu
 
 # Host tests: everything that runs on the build machine.
 test-host: toolchain
@@ -54,6 +54,22 @@ test-host: toolchain
 	# -count=1: those packages build guests from sources go test's cache
 	# does not see, so a cached result could hide a broken guest.
 	YOLK_LONG=1 go test -count=1 -p 1 ./...
+
+# Fuzzing at the trust boundaries, FUZZTIME per target (make test runs each
+# briefly; FUZZTIME=10m for a real search). Each entry is PACKAGE:TARGET;
+# go test fuzzes one target at a time. New inputs are not minimized
+# (minimizing one can take a whole short run); a failing input is saved
+# under the package's testdata/fuzz, where it becomes a test case.
+FUZZTIME ?= 10s
+FUZZ_TARGETS ?= ./devicetree:FuzzParse ./devicetree:FuzzEarly \
+	./netstack/dhcp:FuzzParseFrame ./board/bootargs:FuzzCommandLine ./netstack:FuzzParseStatic \
+	./netstack:FuzzFramesIntoStack
+
+test-fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "go test -run '^$$' -fuzz '^$${t#*:}$$' -fuzztime $(FUZZTIME) $${t%%:*}"; \
+		go test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 0 $${t%%:*}; \
+	done
 
 # Target tests: each package's tests built for the board and run in QEMU
 # by `go tool yolk test` (2 cores, GICv2, full-length tests: yolk.long=1
@@ -80,6 +96,20 @@ SMP_PKGS  ?= ./sched/ ./kernel/gic/
 # real-time priority, isolated from other processes' load; needs root).
 bench: toolchain
 	go run ./bench/harness $(if $(QUICK),-quick) $(if $(STRICT),-strict) $(if $(RT),-rt)
+
+# Soak: the default application under HTTP, HTTPS, TCP and UDP echo load
+# for SOAK (10m; SOAK=1h for longer; CI runs 90s), failing on any error or
+# stall and on goroutine or live-heap growth (bench/harness/soak.go).
+SOAK ?= 10m
+
+soak: toolchain
+	go run ./bench/harness -soak $(SOAK)
+
+# Connection bursts (held connections, connect/close, TLS handshakes) on
+# yolk and on the Linux guest, same QEMU line: docs/BURSTS.md (QUICK=1:
+# smaller bursts, build/bench/BURSTS-quick.md).
+bursts: toolchain
+	go run ./bench/harness -bursts $(if $(QUICK),-quick)
 
 # The Raspberry Pi 4 board: make rpi4, rpi4-firmware, flash, test-rpi4, qemu-rpi4.
 include rpi4.mk

@@ -92,16 +92,50 @@ func UARTBase() uint64 { return info.UART }
 
 var console pl011.UART
 
-// fail reports a boot failure on the console and stops the machine.
+// fail reports a boot failure on the console and stops the machine (an
+// empty msg ends a message already written).
 //
 //go:nosplit
 func fail(msg string) {
-	console.WriteString("yolk: boot failed: ")
-	console.WriteString(msg)
+	if msg != "" {
+		console.WriteString("yolk: boot failed: ")
+		console.WriteString(msg)
+	}
 	console.WriteString("\n")
 	semihosting.Exit(70)
 	for {
 	}
+}
+
+// failNoDTB says where boot looked for the device tree and what it found
+// there, and stops: x0 (what the loader passed) and the board's fallback
+// address, with the room below the image when the fallback lies there (a
+// loader that places the blob there, as QEMU does for an ELF image, skips
+// one that does not fit).
+//
+//go:nosplit
+//go:noinline
+func failNoDTB(cfg *Config, x0 uintptr) {
+	console.WriteString("yolk: boot failed: no device tree: x0 ")
+	console.WriteHex(uint64(x0))
+	if x0 != 0 {
+		console.WriteString(": ")
+		console.WriteString(devicetree.EarlyProblem(unsafe.Pointer(x0)))
+	}
+	if fb := cfg.FallbackDTB; fb != 0 {
+		console.WriteString("; the board's fallback address ")
+		console.WriteHex(fb)
+		console.WriteString(": ")
+		console.WriteString(devicetree.EarlyProblem(unsafe.Pointer(uintptr(fb))))
+		if text, _, _, _ := imageLayout(); uint64(text) > fb {
+			console.WriteString(" (QEMU puts a -dtb there only if it fits in the ")
+			console.WriteDec((uint64(text) - fb) >> 10)
+			console.WriteString(" KiB below the image, at twice the file's size plus 10000 bytes; dtc -I dtb -O dtb compacts a padded file)")
+		}
+	} else {
+		console.WriteString(" (the board has no fallback address)")
+	}
+	fail("")
 }
 
 // Image layout from the linker (entry_arm64.s would be the other place;
@@ -122,9 +156,10 @@ func early(cfg *Config, dtb uintptr, resetCount uint64, el uint64) {
 	}
 
 	if dtb == 0 || !devicetree.EarlyValid(unsafe.Pointer(dtb)) {
+		x0 := dtb
 		dtb = uintptr(cfg.FallbackDTB)
 		if dtb == 0 || !devicetree.EarlyValid(unsafe.Pointer(dtb)) {
-			fail("no device tree (neither in x0 nor at the board's fallback address)")
+			failNoDTB(cfg, x0)
 		}
 	}
 	info.DTB = dtb

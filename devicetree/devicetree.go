@@ -10,8 +10,8 @@
 //     paths and aliases, phandles, address translation (reg/ranges),
 //     interrupts, and a board summary (Tree.Machine).
 //
-//   - The early reader (EarlyValid, EarlyTotalSize, EarlyMemory,
-//     EarlyCompatibleReg, in early.go) runs before the Go runtime exists,
+//   - The early reader (EarlyValid, EarlyProblem, EarlyTotalSize,
+//     EarlyUsedSize, EarlyMemory, EarlyCompatibleReg, in early.go) runs before the Go runtime exists,
 //     with the MMU off. It is made of //go:nosplit functions that take a raw
 //     pointer to the blob, never allocate, never panic, and read memory only
 //     with aligned 32-bit loads, so that boot code can find RAM and the
@@ -91,8 +91,8 @@ type header struct {
 func be32(b []byte) uint32 { return binary.BigEndian.Uint32(b) }
 
 // parseHeader checks the header (5.2) and that every block lies inside the
-// blob. The rules match earlyHeader in early.go, so a blob Parse accepts is
-// also accepted by the early reader (up to its size limit).
+// blob. The rules match earlyHeaderCheck in early.go, so a blob Parse
+// accepts is also accepted by the early reader.
 func parseHeader(b []byte) (header, error) {
 	var h header
 	if len(b) < headerSize {

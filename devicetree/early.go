@@ -18,9 +18,13 @@ import (
 // It scans instead of validating: on a blob that Parse accepts, it gives the
 // same answers as the full parser (the tests check this); on a malformed one
 // it returns ok=false or some value, but never faults or loops.
-
-// EarlyMaxSize is the largest blob the early reader accepts.
-const EarlyMaxSize = 2 << 20
+//
+// There is no limit on the blob's size (the specification sets none, and
+// loaders pad: QEMU hands over its -dtb file with room to spare, twice its
+// size plus 10000 bytes, and the Raspberry Pi firmware leaves room for
+// overlays). Whatever totalsize says, the reader touches only the header,
+// the memory reservation block up to its terminator, and the structure and
+// strings blocks, which the header places inside totalsize.
 
 // word loads the big-endian 32-bit word at off, which must be 4-aligned. A
 // single aligned load followed by a byte swap (the CPU is little-endian).
@@ -45,21 +49,35 @@ type earlyHeader struct {
 }
 
 // earlyHeaderOf checks the header (5.2) with the same rules as parseHeader,
-// plus alignment of the blob (5.6 asks for 8; 4 is what the loads need) and
-// the EarlyMaxSize limit. Fields past totalsize are never read.
+// plus alignment of the blob (5.6 asks for 8; 4 is what the loads need).
+// Fields past totalsize are never read. Offsets are 32-bit numbers held in
+// 64-bit uints, so no sum of two of them wraps.
 //
 //go:nosplit
 func earlyHeaderOf(blob unsafe.Pointer) (h earlyHeader, ok bool) {
-	if blob == nil || uintptr(blob)&3 != 0 || word(blob, 0) != fdtMagic {
-		return h, false
+	h, problem := earlyHeaderCheck(blob)
+	return h, problem == ""
+}
+
+// earlyHeaderCheck is earlyHeaderOf, saying what is wrong ("" if nothing).
+//
+//go:nosplit
+func earlyHeaderCheck(blob unsafe.Pointer) (h earlyHeader, problem string) {
+	switch {
+	case blob == nil:
+		return h, "no address"
+	case uintptr(blob)&3 != 0:
+		return h, "not 4-byte aligned"
+	case word(blob, 0) != fdtMagic:
+		return h, "no FDT magic (0xd00dfeed) there"
 	}
 	size := uint(word(blob, 4))
-	if size < headerSize || size > EarlyMaxSize {
-		return h, false
+	if size < headerSize {
+		return h, "totalsize smaller than the 40-byte header"
 	}
 	version := word(blob, 20)
 	if version < 16 || word(blob, 24) > 17 {
-		return h, false
+		return h, "version older than 16, or not compatible with 17"
 	}
 	hdr := uint(headerSize)
 	if version == 16 {
@@ -67,11 +85,11 @@ func earlyHeaderOf(blob unsafe.Pointer) (h earlyHeader, ok bool) {
 	}
 	rsv := uint(word(blob, 16))
 	if rsv < hdr || rsv&7 != 0 || rsv+16 > size {
-		return h, false
+		return h, "memory reservation block misplaced"
 	}
 	h.structOff = uint(word(blob, 8))
 	if h.structOff < hdr || h.structOff&3 != 0 || h.structOff > size {
-		return h, false
+		return h, "structure block misplaced"
 	}
 	h.structEnd = size
 	if version >= 17 {
@@ -80,20 +98,53 @@ func earlyHeaderOf(blob unsafe.Pointer) (h earlyHeader, ok bool) {
 	h.strOff = uint(word(blob, 12))
 	h.strEnd = h.strOff + uint(word(blob, 32))
 	if h.structEnd > size || h.strOff < hdr || h.strEnd > size {
-		return h, false
+		return h, "structure or strings block outside totalsize"
 	}
 	h.size = size
-	return h, true
+	return h, ""
 }
 
 // EarlyValid reports whether blob points to a plausible DTB: 4-aligned,
-// right magic, version >= 16, blocks inside totalsize, totalsize at most
-// EarlyMaxSize. It reads at most the 40-byte header.
+// right magic, version >= 16, blocks inside totalsize. It reads at most
+// the 40-byte header.
 //
 //go:nosplit
 func EarlyValid(blob unsafe.Pointer) bool {
 	_, ok := earlyHeaderOf(blob)
 	return ok
+}
+
+// EarlyProblem says why EarlyValid is false for blob, in a few words
+// (a constant: no allocation), or "" if it is true.
+//
+//go:nosplit
+func EarlyProblem(blob unsafe.Pointer) string {
+	_, problem := earlyHeaderCheck(blob)
+	return problem
+}
+
+// EarlyUsedSize returns how many bytes from the blob's start hold
+// something: the header, the memory reservation block to its terminator,
+// the structure and strings blocks. Past that is padding (totalsize
+// includes it). ok is false if the blob is not valid or its reservation
+// block has no terminator inside totalsize. A copy of the first used
+// bytes, with totalsize set to used, is the same tree.
+//
+//go:nosplit
+func EarlyUsedSize(blob unsafe.Pointer) (used uint, ok bool) {
+	h, ok := earlyHeaderOf(blob)
+	if !ok {
+		return 0, false
+	}
+	used = max(h.structEnd, h.strEnd, headerSize)
+	for off := uint(word(blob, 16)); ; off += 16 {
+		if off+16 > h.size {
+			return 0, false
+		}
+		if earlyNumber(blob, off, 2) == 0 && earlyNumber(blob, off+8, 2) == 0 {
+			return max(used, off+16), true
+		}
+	}
 }
 
 // EarlyTotalSize returns the blob's totalsize if EarlyValid holds.

@@ -8,16 +8,15 @@ import (
 )
 
 // earlyExtent is how many bytes the early reader may touch for data: its
-// totalsize (when plausible) or length, rounded up to 4, at most
-// EarlyMaxSize.
+// totalsize (when larger than the data) or length, rounded up to 4.
 func earlyExtent(data []byte) int {
 	var hdr [8]byte // zero-padded, as guardedCopy lays it out
 	copy(hdr[:], data)
 	n := max(len(data), len(hdr))
-	if ts := int(binary.BigEndian.Uint32(hdr[4:])); ts <= EarlyMaxSize && ts > n {
+	if ts := int(binary.BigEndian.Uint32(hdr[4:])); ts > n {
 		n = ts
 	}
-	return min((n+3)&^3, EarlyMaxSize)
+	return (n + 3) &^ 3
 }
 
 // refMemory is what EarlyMemory must return, computed with the full parser.
@@ -250,6 +249,79 @@ func TestEarlyFixtures(t *testing.T) {
 	}
 }
 
+// Loaders pad the blob: QEMU's dump has a 1 MiB totalsize, and QEMU hands
+// a -dtb file over with twice its size plus 10000 bytes (2117152 for its
+// own dump); the Pi firmware leaves room for overlays. The early reader
+// takes any padding, and tells the used part from it.
+func TestEarlyPadded(t *testing.T) {
+	for _, fx := range fixtures {
+		blob := readFixture(t, fx.file)
+		tree, err := Parse(blob)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, size := range []int{1 << 20, 2117152, 64 << 20} {
+			padded := patch(append(blob, make([]byte, size-len(blob))...), hTotalSize, uint32(size))
+			p := guardedCopy(t, padded)
+			if problem := EarlyProblem(p); problem != "" {
+				t.Fatalf("%s padded to %d: %s", fx.file, size, problem)
+			}
+			checkEarly(t, tree, p)
+			if n, ok := EarlyTotalSize(p); !ok || n != uint(size) {
+				t.Errorf("%s padded to %d: EarlyTotalSize = %d, %v", fx.file, size, n, ok)
+			}
+			used, ok := EarlyUsedSize(p)
+			if !ok || used != uint(len(blob)) {
+				t.Errorf("%s padded to %d: EarlyUsedSize = %d, %v; want %d", fx.file, size, used, ok, len(blob))
+			}
+			// The used bytes with totalsize set to their length are the
+			// same tree (what a board that copies the blob keeps).
+			cut := patch(padded[:used], hTotalSize, uint32(used))
+			t2, err := Parse(cut)
+			if err != nil || len(t2.Nodes()) != len(tree.Nodes()) {
+				t.Errorf("%s padded to %d, cut to the used %d bytes: %v", fx.file, size, used, err)
+			}
+			if t3, err := ParseAt(p); err != nil || len(t3.Nodes()) != len(tree.Nodes()) {
+				t.Errorf("%s padded to %d: ParseAt: %v", fx.file, size, err)
+			}
+		}
+	}
+}
+
+// EarlyProblem names what is wrong with a blob the early reader refuses.
+func TestEarlyProblem(t *testing.T) {
+	blob := readFixture(t, fixtures[0].file)
+	if p := EarlyProblem(guardedCopy(t, blob)); p != "" {
+		t.Errorf("a good blob: %q", p)
+	}
+	for _, c := range []struct {
+		name string
+		b    []byte
+		want string
+	}{
+		{"zeros", make([]byte, 64), "no FDT magic (0xd00dfeed) there"},
+		{"small", patch(blob, hTotalSize, 39), "totalsize smaller than the 40-byte header"},
+		{"version", patch(blob, hVersion, 15), "version older than 16, or not compatible with 17"},
+		{"struct", patch(blob, hStructSz, 0xfffffffc), "structure or strings block outside totalsize"},
+		{"rsv", patch(blob, hRsvOff, 0x2c), "memory reservation block misplaced"},
+	} {
+		if got := EarlyProblem(guardedCopy(t, c.b)); got != c.want {
+			t.Errorf("%s: EarlyProblem = %q, want %q", c.name, got, c.want)
+		}
+	}
+	if got := EarlyProblem(nil); got != "no address" {
+		t.Errorf("nil: %q", got)
+	}
+	// A reservation block without its terminator has no used size.
+	noEnd := append([]byte(nil), blob...)
+	for off := int(getU32(blob, hRsvOff)); off < int(getU32(blob, hStructOff)); off++ {
+		noEnd[off] = 0xff
+	}
+	if n, ok := EarlyUsedSize(guardedCopy(t, noEnd)); ok {
+		t.Errorf("no terminator: EarlyUsedSize = %d, ok", n)
+	}
+}
+
 func TestEarlyRejects(t *testing.T) {
 	blob := readFixture(t, fixtures[0].file)
 	if EarlyValid(nil) {
@@ -270,7 +342,7 @@ func TestEarlyRejects(t *testing.T) {
 		wantSize bool
 	}{
 		{"magic", hMagic, 0xd00dfeee, false, false},
-		{"too big", hTotalSize, EarlyMaxSize + 4, false, false},
+		{"padded to 64 MiB", hTotalSize, 64 << 20, true, true},
 		{"too small", hTotalSize, 39, false, false},
 		{"version", hVersion, 15, false, false},
 		{"last comp", hLastComp, 18, false, false},

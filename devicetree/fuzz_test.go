@@ -59,9 +59,6 @@ func FuzzParse(f *testing.F) {
 func FuzzEarly(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if len(data) > EarlyMaxSize {
-			return
-		}
 		p := guardedCopy(t, data)
 		EarlyValid(p)
 		EarlyMemory(p)

@@ -5,6 +5,8 @@
 package test
 
 import (
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -328,4 +330,49 @@ func TestReservationsShapeTheHeap(t *testing.T) {
 	r = boot(t, qemutest.Options{Mem: "1G", Env: []string{"QEMU_EXTRA=-dtb " + high}}, "alloc", "16")
 	expectExit(t, r, 0)
 	expect(t, r, "allocated 16 MiB", "Go's memory [0x40000000, 0x70000000), 256 MiB cut by a reservation")
+}
+
+// padTotalSize returns blob with zeros appended up to size bytes and its
+// header's totalsize set to size: the free space a loader may leave.
+func padTotalSize(blob []byte, size int) []byte {
+	b := append(append([]byte(nil), blob...), make([]byte, size-len(blob))...)
+	binary.BigEndian.PutUint32(b[4:], uint32(size))
+	return b
+}
+
+// Any blob the loader hands over boots, however much padding follows the
+// tree: QEMU's own dump passed back with -dtb (QEMU hands it over at
+// twice the file's size plus 10000 bytes: 2117152 for the 1 MiB dump),
+// and one padded further. A blob QEMU cannot place below the image is not
+// handed over at all; boot says where it looked and how much room there is.
+func TestDeviceTreeAsQEMUHandsItOver(t *testing.T) {
+	dir := t.TempDir()
+	dump := filepath.Join(dir, "virt.dtb")
+	if out, err := exec.Command("qemu-system-aarch64", "-M", "virt,dumpdtb="+dump, "-cpu", "max", "-smp", "2", "-m", "512M", "-nographic").CombinedOutput(); err != nil {
+		t.Fatalf("dumpdtb: %v\n%s", err, out)
+	}
+	blob, err := os.ReadFile(dump)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ts := binary.BigEndian.Uint32(blob[4:]); ts != uint32(len(blob)) || ts < 1<<20 {
+		t.Fatalf("QEMU's dump: totalsize %d, %d bytes; want a padded blob of 1 MiB or more", ts, len(blob))
+	}
+	padded := filepath.Join(dir, "padded.dtb")
+	tooBig := filepath.Join(dir, "too-big.dtb")
+	if err := errors.Join(os.WriteFile(padded, padTotalSize(blob, 1060000), 0o644),
+		os.WriteFile(tooBig, padTotalSize(blob, 1300000), 0o644)); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{dump, padded} {
+		r := boot(t, qemutest.Options{SMP: 2, Env: []string{"QEMU_EXTRA=-dtb " + f}}, "exit", "0")
+		expectExit(t, r, 0)
+		expect(t, r, "exiting with 0")
+	}
+	r := boot(t, qemutest.Options{SMP: 2, Env: []string{"QEMU_EXTRA=-dtb " + tooBig}}, "exit", "0")
+	expectExit(t, r, 70)
+	expect(t, r, "yolk: boot failed: no device tree: x0 0x0; the board's fallback address 0x40000000: no FDT magic (0xd00dfeed) there")
+	if !regexp.MustCompile(`QEMU puts a -dtb there only if it fits in the 21\d\d KiB below the image, at twice the file's size plus 10000 bytes`).MatchString(r.Output) {
+		t.Errorf("the message does not say how much room there is:\n%s", r.Output)
+	}
 }

@@ -159,20 +159,63 @@ func TestNetStaticAddress(t *testing.T) {
 	}
 }
 
-// A bad boot argument is an error message, not a silent fallback.
-func TestNetBadStaticAddress(t *testing.T) {
-	r := qemutest.Run(t, demoELF, qemutest.Options{Net: true, Isolated: true, Env: []string{"YOLK_HOSTFWD="}},
-		"yolk.quiet=1", "ip=10.0.2.20")
-	if !strings.Contains(r.Output, "ip=10.0.2.20: want ADDRESS/PREFIXLEN") || !strings.Contains(r.Output, "no network") {
-		t.Errorf("output:\n%s", r.Output)
+// A configuration the demo cannot use is an error message and exit
+// status 1, not a silent fallback or a server that is not there.
+func TestNetBadConfiguration(t *testing.T) {
+	for _, c := range []struct{ arg, msg string }{
+		{"ip=10.0.2.20", "ip=10.0.2.20: want ADDRESS/PREFIXLEN"},
+		{"ip=garbage", "ip=garbage: want ADDRESS/PREFIXLEN"},
+		{"gw=nowhere", "gw=nowhere: want an IPv4 address"},
+		{"dns=10.0.2.3:x", `dns=10.0.2.3:x: "10.0.2.3:x" is not an address or address:port`},
+		{"yolk.diag=yes", "bootarg yolk.diag=yes: want off or on"},
+	} {
+		r := qemutest.Run(t, demoELF, qemutest.Options{Net: true, Isolated: true, Env: []string{"YOLK_HOSTFWD="}},
+			"yolk.quiet=1", c.arg)
+		if r.ExitCode != 1 || !strings.Contains(r.Output, "demo: ") || !strings.Contains(r.Output, c.msg) || strings.Contains(r.Output, "serving") {
+			t.Errorf("%s: exit %d, output:\n%s", c.arg, r.ExitCode, r.Output)
+		}
 	}
 }
 
-// Without a network device the demo says so and exits.
+// Without a network device the demo says so and exits with status 1.
 func TestNetNoDevice(t *testing.T) {
 	r := qemutest.Run(t, demoELF, qemutest.Options{Isolated: true}, "yolk.quiet=1")
-	if r.ExitCode != 0 || !strings.Contains(r.Output, "no virtio-net device") {
+	if r.ExitCode != 1 || !strings.Contains(r.Output, "no virtio-net device") {
 		t.Errorf("exit %d, output:\n%s", r.ExitCode, r.Output)
+	}
+}
+
+// The endpoints that make the guest act (connect somewhere, burn every
+// core, panic) are not served unless yolk.diag=on; the page and the JSON
+// say which is the case.
+func TestNetDiagnosticsOnlyWhenAsked(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		args := []string{"yolk.quiet=1"}
+		if on {
+			args = append(args, "yolk.diag=on")
+		}
+		s := startDemo(t, args...)
+		page := string(get(t, http.DefaultClient, s.http+"/"))
+		var st struct {
+			Diagnostics bool `json:"diagnostics"`
+		}
+		json.Unmarshal(get(t, http.DefaultClient, s.http+"/status.json"), &st)
+		want := map[bool]string{false: "Diagnostics off", true: "Diagnostics on"}[on]
+		if !strings.Contains(page, want) || st.Diagnostics != on {
+			t.Errorf("yolk.diag on=%v: the page lacks %q or the JSON says %v", on, want, st.Diagnostics)
+		}
+		for _, path := range []string{"/dial?addr=10.0.2.2:1", "/burn?for=1ms", "/panic?kind=bogus"} {
+			resp, err := http.Get(s.http + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if on == (resp.StatusCode == http.StatusNotFound) {
+				t.Errorf("yolk.diag on=%v: GET %s: %s", on, path, resp.Status)
+			}
+		}
+		s.m.Stop()
 	}
 }
 
@@ -387,7 +430,7 @@ func TestNetTCPEcho(t *testing.T) {
 // The guest as a client: it dials a server on the host through QEMU's
 // gateway address.
 func TestNetGuestDialsHost(t *testing.T) {
-	s := demo(t)
+	s := startDemo(t, "yolk.quiet=1", "yolk.diag=on")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -431,7 +474,7 @@ func TestNetTLS(t *testing.T) {
 // With every core busy with CPU-bound goroutines, echo round trips stay
 // bounded: time slicing lets the network goroutines run.
 func TestNetLatencyUnderLoad(t *testing.T) {
-	s := demo(t)
+	s := startDemo(t, "yolk.quiet=1", "yolk.diag=on")
 	c, err := net.Dial("tcp", s.echo)
 	if err != nil {
 		t.Fatal(err)
@@ -548,7 +591,7 @@ func TestNetIPv6(t *testing.T) {
 			c.Close()
 		}
 	}()
-	s := demo(t)
+	s := startDemo(t, "yolk.quiet=1", "yolk.diag=on")
 	port := l.Addr().(*net.TCPAddr).Port
 	var b []byte
 	// SLAAC may still be finishing right after boot.

@@ -131,6 +131,7 @@ func listenPort(l net.Listener) (int, error) {
 //	POST /upload       reads the body; replies "n=<length>\n" as soon as it
 //	                   is in, then "sha256=<hex>\n" (hashing is not part of
 //	                   the transfer the host times)
+//	GET /conns         the echo server's connections, open and accepted
 //	GET /debug/pprof/profile?seconds=N   a CPU profile (for finding where
 //	                   the time goes; not used by the rows)
 //	POST /quit         ends the row
@@ -169,6 +170,7 @@ func netHandler(quit func()) http.Handler {
 		http.NewResponseController(w).Flush()
 		fmt.Fprintf(w, "sha256=%x\n", sha256.Sum256(b))
 	})
+	mux.HandleFunc("GET /conns", serveConns)
 	mux.HandleFunc("GET /debug/pprof/profile", serveProfile)
 	mux.HandleFunc("GET /debug/netinfo", serveNetInfo)
 	mux.HandleFunc("POST /quit", func(w http.ResponseWriter, r *http.Request) {
@@ -213,7 +215,10 @@ func echoServe(l net.Listener) {
 		if err != nil {
 			return
 		}
+		echoOpen.Add(1)
+		echoAccepted.Add(1)
 		go func() {
+			defer echoOpen.Add(-1)
 			defer c.Close()
 			buf := make([]byte, 32<<10)
 			for {

@@ -73,12 +73,17 @@ func tamagoGo() (string, error) {
 // buildYolk builds the guest for board/qemu-virt as elf, with the build
 // tags (comma-separated) if any.
 func buildYolk(elf, tags string) error {
+	return buildYolkPkg(elf, guestPkg, tags)
+}
+
+// buildYolkPkg builds the package pkg for board/qemu-virt as elf.
+func buildYolkPkg(elf, pkg, tags string) error {
 	gocmd, err := tamagoGo()
 	if err != nil {
 		return err
 	}
 	args := append([]string{"build"}, ytarget.QEMUVirt.BuildFlags(tags, "-s -w")...)
-	_, err = command(ytarget.Env(), gocmd, append(args, "-o", elf, guestPkg)...)
+	_, err = command(ytarget.Env(), gocmd, append(args, "-o", elf, pkg)...)
 	return err
 }
 

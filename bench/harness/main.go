@@ -6,6 +6,8 @@
 // tables and the chart:
 //
 //	go run ./bench/harness [-quick] [-only yolk|linux] [-kernel IMAGE] [-rows a,b] [-budget 14m] [-doc FILE]
+//	go run ./bench/harness -soak 10m   (make soak: see soak.go)
+//	go run ./bench/harness -bursts     (make bursts: see burst.go)
 //
 // The network rows come from the guest row netserve (-rows netserve runs
 // only them); see net.go.
@@ -53,6 +55,8 @@ type options struct {
 	rows   []string
 	budget time.Duration
 	doc    string
+	soak   time.Duration
+	bursts bool
 }
 
 func main() {
@@ -65,7 +69,21 @@ func main() {
 	rows := flag.String("rows", "", "comma-separated guest rows to run (default all: "+strings.Join(guestRows, ",")+")")
 	flag.DurationVar(&o.budget, "budget", 25*time.Minute, "the whole run's time limit: no boot starts that could end after it")
 	flag.StringVar(&o.doc, "doc", "", "report to write (default docs/BENCHMARKS.md, with -quick "+buildDir+"/BENCHMARKS-quick.md)")
+	flag.DurationVar(&o.soak, "soak", 0, "instead of the benchmarks, keep the default application (cmd/demo) under load for this long and check it for errors, stalls and growth (make soak)")
+	flag.BoolVar(&o.bursts, "bursts", false, "instead of the benchmarks, run the connection bursts on yolk and Linux and write docs/BURSTS.md (make bursts; with -quick, smaller ones)")
 	flag.Parse()
+	switch {
+	case o.bursts:
+		if err := runBursts(o.quick, o.kernel); err != nil {
+			fatal(err)
+		}
+		return
+	case o.soak > 0:
+		if err := runSoak(o.soak); err != nil {
+			fatal(err)
+		}
+		return
+	}
 	o.rows = guestRows
 	if *rows != "" {
 		o.rows = strings.Split(*rows, ",")
@@ -230,7 +248,9 @@ func run(o options) error {
 			r.skipMissing(j.t.key, j.row, why)
 			continue
 		}
-		// Every boot gets its own spec: a network row, its own free ports.
+		// Every boot gets its own spec: a network row, its own free ports
+		// and capture (stall.go).
+		var capFile string
 		spec := func() (bootSpec, error) {
 			image, initrd := imagesOf(j.t, j.row)
 			spec := bootSpec{timeout: bootTimeout(o, j.row, netCfg), idleWindow: idleWindow(o), smp: j.t.smp}
@@ -240,15 +260,26 @@ func run(o options) error {
 				if fwd, err = netForwards(); err != nil {
 					return spec, err
 				}
+				if capFile, err = newCaptureFile(j.t.key); err != nil {
+					return spec, err
+				}
+				capFile := capFile
 				spec.serve = func(pid int, serving map[string]int) netOut {
 					addrs, err := serviceAddrs(serving, fwd)
 					if err != nil {
 						return netOut{errs: []string{err.Error()}}
 					}
-					return runNet(netCfg, pid, j.t.smp, addrs)
+					trace := startCPUTrace(pid)
+					out := runNet(netCfg, pid, j.t.smp, addrs)
+					trace.Stop()
+					out.verdicts, out.capture, out.captureErr = classifyStalls(capFile, out.stalls, fwd, trace)
+					return out
 				}
 			}
 			spec.args = j.t.qemuArgs(image, initrd, fwd, guestArgs(o, j.row))
+			if capFile != "" {
+				spec.args = append(spec.args, captureArgs(capFile)...)
+			}
 			if j.row == "netserve" && !netCmdline[j.t.key] {
 				netCmdline[j.t.key] = true
 				r.cmdlines = append(r.cmdlines, [2]string{j.t.label + ", netserve (host ports vary per boot)",
@@ -275,6 +306,9 @@ func run(o options) error {
 		}
 		if err != nil {
 			return fmt.Errorf("starting %s: %v", qemuBin, err)
+		}
+		if !b.served && capFile != "" {
+			os.Remove(capFile) // nothing measured, nothing to classify
 		}
 		if b.ready > 0 {
 			booted++
@@ -510,6 +544,7 @@ func record(r *report, t target, row string, b *bootOut) string {
 			for _, e := range b.net.errs {
 				r.notes = append(r.notes, note{t.key, row, "failed", e})
 			}
+			noteStalls(r, t, row, b.net)
 			status = "ok, " + b.net.status()
 		case s.Ready && s.Done && len(s.Skips)+len(s.Fails) == 0:
 			r.notes = append(r.notes, note{t.key, row, "failed", "the guest ended without serving"})

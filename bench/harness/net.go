@@ -78,6 +78,15 @@ type netOut struct {
 	results []proto.Sample
 	errs    []string      // each failed measurement: what and why
 	slowest time.Duration // the slowest HTTP request (for the progress line)
+	stalls  *stallLog     // the requests that stalled, as the client saw them
+	// verdicts says where each stall got lost, from capture (kept, if a
+	// request stalled); captureErr why they could not be classified.
+	verdicts   []stallVerdict
+	capture    string
+	captureErr error
+	// hostTCP is what the host's TCP counters grew by during the HTTP
+	// runs (nil if they cannot be read).
+	hostTCP netCounters
 }
 
 func (o *netOut) add(name, unit string, v float64, n int) {
@@ -108,6 +117,9 @@ func (o *netOut) status() string {
 	show(netEchoP50, "echo p50 %.0f µs", 1e3)
 	show(netDown, "down %.1f MB/s", 1e6)
 	show(netUp, "up %.1f MB/s", 1e6)
+	if s := stallSummary(o.verdicts); s != "" {
+		parts = append(parts, s)
+	}
 	if len(o.errs) > 0 {
 		parts = append(parts, fmt.Sprintf("%d failed: %s", len(o.errs), o.errs[0]))
 	}
@@ -127,7 +139,16 @@ type netAddrs struct {
 // not repeated; none is started once c.budget is used up.
 func runNet(c netConfig, pid, smp int, addrs netAddrs) netOut {
 	httpAddr, echoAddr := addrs.http, addrs.echo
-	var out netOut
+	out := netOut{stalls: &stallLog{}}
+	// counted runs an HTTP measurement and adds what the host's TCP
+	// counters grew by meanwhile to out.hostTCP.
+	counted := func(f func()) {
+		before, err := readNetCounters()
+		f()
+		if after, err2 := readNetCounters(); err == nil && err2 == nil {
+			out.hostTCP = addCounters(out.hostTCP, after.since(before))
+		}
+	}
 	end := time.Now().Add(c.budget)
 	failed := map[string]bool{}
 	// try runs measurement what unless it failed before or there is no
@@ -157,9 +178,15 @@ func runNet(c netConfig, pid, smp int, addrs netAddrs) netOut {
 	want := patternSHA256(c.bulk)
 	for range c.reps {
 		try("http", func(limit time.Duration) error {
-			cpu0, cerr := processCPU(pid)
-			run, err := measureHTTP(httpAddr, c.clients, min(c.window, limit/2), limit)
-			cpu1, cerr1 := processCPU(pid)
+			var run httpRun
+			var err error
+			var cpu0, cpu1 cpuTimes
+			var cerr, cerr1 error
+			counted(func() {
+				cpu0, cerr = processCPU(pid)
+				run, err = measureHTTP(httpAddr, c.clients, min(c.window, limit/2), limit, out.stalls)
+				cpu1, cerr1 = processCPU(pid)
+			})
 			if err == nil {
 				out.add(netHTTP, "rps", run.rps, run.n)
 				out.add(netHTTPStalls, "count", float64(run.stalls), run.n)
@@ -171,7 +198,9 @@ func runNet(c netConfig, pid, smp int, addrs netAddrs) netOut {
 			return err
 		})
 		try("http-many", func(limit time.Duration) error {
-			run, err := measureHTTP(httpAddr, c.many, min(c.window, limit/2), limit)
+			var run httpRun
+			var err error
+			counted(func() { run, err = measureHTTP(httpAddr, c.many, min(c.window, limit/2), limit, out.stalls) })
 			if err == nil {
 				out.add(netHTTPMany, "rps", run.rps, run.n)
 				out.add(netHTTPStalls, "count", float64(run.stalls), run.n)
@@ -179,7 +208,9 @@ func runNet(c netConfig, pid, smp int, addrs netAddrs) netOut {
 			return err
 		})
 		try("connections", func(limit time.Duration) error {
-			run, err := measureConns(httpAddr, c.workers, false, min(c.window, limit/2), limit)
+			var run httpRun
+			var err error
+			counted(func() { run, err = measureConns(httpAddr, c.workers, false, min(c.window, limit/2), limit, out.stalls) })
 			if err == nil {
 				out.add(netConns, "rps", run.rps, run.n)
 				out.add(netConnStalls, "count", float64(run.stalls), run.n)
@@ -188,7 +219,11 @@ func runNet(c netConfig, pid, smp int, addrs netAddrs) netOut {
 		})
 		if addrs.https != "" {
 			try("tls-connections", func(limit time.Duration) error {
-				run, err := measureConns(addrs.https, c.workers, true, min(c.window, limit/2), limit)
+				var run httpRun
+				var err error
+				counted(func() {
+					run, err = measureConns(addrs.https, c.workers, true, min(c.window, limit/2), limit, out.stalls)
+				})
 				if err == nil {
 					out.add(netTLSConns, "rps", run.rps, run.n)
 					out.add(netConnStalls, "count", float64(run.stalls), run.n)
@@ -235,10 +270,11 @@ func runNet(c netConfig, pid, smp int, addrs netAddrs) netOut {
 }
 
 // newTransport is a plain HTTP/1.1 transport to the guest: no proxy, no
-// compression, up to conns keep-alive connections.
+// compression, up to conns keep-alive connections, which count their
+// bytes (for stallLog).
 func newTransport(conns int) *http.Transport {
 	return &http.Transport{
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+		DialContext:         countedDial(&net.Dialer{Timeout: 5 * time.Second}),
 		MaxIdleConnsPerHost: conns,
 		MaxConnsPerHost:     conns,
 		DisableCompression:  true,
@@ -265,39 +301,67 @@ const httpStall = 5 * time.Second
 const maxStallShare = 0.05
 
 // measureHTTP runs clients keep-alive clients, each sending GET / one
-// request after the other, for window, after one warm-up request each
-// (which opens its connection). The run lasts until the last request
-// started within window completes. A wrong response fails the run; a
-// request unanswered for httpStall (or limit, if shorter) is a stall: it
-// is counted, its connection dropped, and the request sent again (stalls
-// count against the rate, since the time goes on).
-func measureHTTP(addr string, clients int, window, limit time.Duration) (httpRun, error) {
-	tr := newTransport(clients)
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr}
-	url := "http://" + addr + "/"
-	ctx, cancel := context.WithCancel(context.Background())
+// request after the other, for window (see httpLoad), and checks each
+// answer. More than maxStallShare of stalls fail the run.
+func measureHTTP(addr string, clients int, window, limit time.Duration, log *stallLog) (httpRun, error) {
+	run, err := httpLoad{url: "http://" + addr + "/", clients: clients, window: window, limit: limit,
+		log: log, check: checkHello}.run(context.Background())
+	if err == nil && float64(run.stalls) > maxStallShare*float64(run.n) {
+		err = fmt.Errorf("%d of %d requests stalled for %v (more than %.0f%%)", run.stalls, run.n, min(httpStall, limit), 100*maxStallShare)
+	}
+	return run, err
+}
+
+// An httpLoad is clients sending GET url one request after the other,
+// each on its own keep-alive connection, for window, after one warm-up
+// request each (which opens its connection). The clients warm up one at a
+// time: QEMU's user network listens with a backlog of 1 (libslirp's
+// tcpx_listen), and 16 connections opened at once overflow it, so that
+// the host drops SYNs and some connections take 3 or 7 s to open (a stall
+// that says nothing about the guest). The run lasts until the last
+// request started within window completes. A wrong answer (check) fails
+// the run; a request unanswered for httpStall (or limit, if shorter) is a
+// stall: it is counted, its connection dropped, and the request sent again
+// (stalls count against the rate, since the time goes on), and recorded
+// in log (if not nil).
+type httpLoad struct {
+	url           string
+	clients       int
+	window, limit time.Duration
+	log           *stallLog
+	check         func(resp *http.Response, body []byte) error
+	// transport makes a client's transport (nil: newTransport(1)).
+	transport func() *http.Transport
+	// pause, if set, is how long a client waits between its requests.
+	pause time.Duration
+	// count, if set, is added one per answered request as it happens.
+	count *atomic.Int64
+}
+
+func (l httpLoad) run(parent context.Context) (httpRun, error) {
+	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	var stalls atomic.Int64
-	get1 := func() error { return getHello(ctx, client, url, min(httpStall, limit)) }
-	// get sends GET / until it is answered (at most 3 stalls in a row).
-	get := func() error {
+	// get sends the request until it is answered (at most 3 stalls in a
+	// row).
+	get := func(client *http.Client) error {
 		for tries := 1; ; tries++ {
-			err := get1()
+			err := getChecked(ctx, client, l.url, min(httpStall, l.limit), l.check, l.log)
 			if err == nil || ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
 				return err
 			}
 			stalls.Add(1)
 			if tries == 3 {
-				return fmt.Errorf("GET / unanswered %d times in a row, %v each: %w", tries, min(httpStall, limit), err)
+				return fmt.Errorf("GET %s unanswered %d times in a row, %v each: %w", l.url, tries, min(httpStall, l.limit), err)
 			}
 		}
 	}
 	var (
 		warm, done sync.WaitGroup
+		warmTurn   sync.Mutex
 		start      = make(chan struct{})
-		counts     = make([]int, clients)
-		slowest    = make([]time.Duration, clients)
+		counts     = make([]int, l.clients)
+		slowest    = make([]time.Duration, l.clients)
 		errOnce    sync.Once
 		firstErr   error
 		deadline   time.Time
@@ -305,12 +369,23 @@ func measureHTTP(addr string, clients int, window, limit time.Duration) (httpRun
 	fail := func(err error) {
 		errOnce.Do(func() { firstErr = err; cancel() })
 	}
-	warm.Add(clients)
-	done.Add(clients)
-	for i := range clients {
+	warm.Add(l.clients)
+	done.Add(l.clients)
+	for i := range l.clients {
 		go func() {
 			defer done.Done()
-			err := get()
+			tr := newTransport(1) // its own connection
+			if l.transport != nil {
+				tr = l.transport()
+			}
+			if l.log != nil {
+				tr.DialContext = l.log.dial(&net.Dialer{Timeout: 5 * time.Second})
+			}
+			defer tr.CloseIdleConnections()
+			client := &http.Client{Transport: tr}
+			warmTurn.Lock()
+			err := get(client)
+			warmTurn.Unlock()
 			warm.Done()
 			if err != nil {
 				fail(err)
@@ -318,33 +393,39 @@ func measureHTTP(addr string, clients int, window, limit time.Duration) (httpRun
 			}
 			<-start
 			for t0 := time.Now(); ctx.Err() == nil && t0.Before(deadline); t0 = time.Now() {
-				if err := get(); err != nil {
+				if err := get(client); err != nil {
 					fail(err)
 					return
 				}
 				counts[i]++
 				slowest[i] = max(slowest[i], time.Since(t0))
+				if l.count != nil {
+					l.count.Add(1)
+				}
+				if l.pause > 0 {
+					select {
+					case <-ctx.Done():
+					case <-time.After(l.pause):
+					}
+				}
 			}
 		}()
 	}
 	warm.Wait()
 	t0 := time.Now()
-	deadline = t0.Add(window)
+	deadline = t0.Add(l.window)
 	close(start)
 	done.Wait()
 	elapsed := time.Since(t0)
-	if firstErr != nil {
-		return httpRun{}, firstErr
-	}
 	run := httpRun{slowest: slices.Max(slowest), stalls: int(stalls.Load())}
 	for _, n := range counts {
 		run.n += n
 	}
+	if firstErr != nil {
+		return run, firstErr
+	}
 	if run.n == 0 {
 		return run, errors.New("no request completed")
-	}
-	if float64(run.stalls) > maxStallShare*float64(run.n) {
-		return run, fmt.Errorf("%d of %d requests stalled for %v (more than %.0f%%)", run.stalls, run.n, min(httpStall, limit), 100*maxStallShare)
 	}
 	run.rps = rate(float64(run.n), elapsed)
 	return run, nil
@@ -359,8 +440,9 @@ func rate(n float64, d time.Duration) float64 {
 // connection (TLS with a full handshake if tls), send GET /, read the
 // answer and close. A request unanswered for httpStall (connect included)
 // is a stall, counted and sent again on a new connection; more than
-// maxStallShare of them fails the run, as does a wrong answer.
-func measureConns(addr string, workers int, useTLS bool, window, limit time.Duration) (httpRun, error) {
+// maxStallShare of them fails the run, as does a wrong answer. Stalls are
+// recorded in log (if not nil).
+func measureConns(addr string, workers int, useTLS bool, window, limit time.Duration, log *stallLog) (httpRun, error) {
 	scheme := "http"
 	if useTLS {
 		scheme = "https"
@@ -385,15 +467,18 @@ func measureConns(addr string, workers int, useTLS bool, window, limit time.Dura
 			// No keep-alive, no TLS session cache: every request is a
 			// new connection and a full handshake.
 			tr := &http.Transport{
-				DialContext:       (&net.Dialer{Timeout: min(httpStall, limit)}).DialContext,
+				DialContext:       countedDial(&net.Dialer{Timeout: min(httpStall, limit)}),
 				DisableKeepAlives: true, DisableCompression: true,
 				TLSClientConfig: &tls.Config{InsecureSkipVerify: true},
+			}
+			if log != nil {
+				tr.DialContext = log.dial(&net.Dialer{Timeout: min(httpStall, limit)})
 			}
 			defer tr.CloseIdleConnections()
 			client := &http.Client{Transport: tr}
 			for ctx.Err() == nil && time.Now().Before(deadline) {
 				for tries := 1; ; tries++ {
-					err := getHello(ctx, client, url, min(httpStall, limit))
+					err := getChecked(ctx, client, url, min(httpStall, limit), checkHello, log)
 					if err == nil {
 						counts[i]++
 						break
@@ -434,28 +519,42 @@ func measureConns(addr string, workers int, useTLS bool, window, limit time.Dura
 	return run, nil
 }
 
-// getHello sends GET url and checks the answer is proto.HelloBody, within
-// timeout.
-func getHello(ctx context.Context, client *http.Client, url string, timeout time.Duration) error {
+// getChecked sends GET url and checks the answer with check, within
+// timeout. A request unanswered within timeout is recorded in log (if
+// not nil) as the client saw it.
+func getChecked(ctx context.Context, client *http.Client, url string, timeout time.Duration,
+	check func(*http.Response, []byte) error, log *stallLog) error {
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	rctx, stalled := log.traced(rctx)
 	req, err := http.NewRequestWithContext(rctx, "GET", url, nil)
 	if err != nil {
 		return err
 	}
+	sent := time.Now()
 	resp, err := client.Do(req)
-	if err != nil {
-		return err
+	if err == nil {
+		var body []byte
+		body, err = io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		resp.Body.Close()
+		if err == nil {
+			return check(resp, body)
+		}
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
-	resp.Body.Close()
+	var ne net.Error
+	if (errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()) && ctx.Err() == nil {
+		stalled(sent)
+	}
+	return err
+}
+
+// checkHello checks the answer to GET /: proto.HelloBody.
+func checkHello(resp *http.Response, body []byte) error {
 	switch {
-	case err != nil:
-		return err
 	case resp.StatusCode != http.StatusOK:
-		return fmt.Errorf("GET %s: %s", url, resp.Status)
+		return fmt.Errorf("GET %s: %s", resp.Request.URL, resp.Status)
 	case string(body) != proto.HelloBody:
-		return fmt.Errorf("GET %s: unexpected body %q", url, body)
+		return fmt.Errorf("GET %s: unexpected body %q", resp.Request.URL, body)
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yolkos/yolk/bench/capture"
 	"github.com/yolkos/yolk/bench/proto"
 )
 
@@ -137,14 +138,14 @@ func TestBrokenTransfers(t *testing.T) {
 	if _, err := measureUpload(addr, n, sum, 10*time.Second); err == nil || !strings.Contains(err.Error(), "99999 bytes, want 100000") {
 		t.Errorf("upload the guest miscounted: %v", err)
 	}
-	if _, err := measureHTTP(addr, 4, 100*time.Millisecond, 10*time.Second); err == nil || !strings.Contains(err.Error(), "unexpected body") {
+	if _, err := measureHTTP(addr, 4, 100*time.Millisecond, 10*time.Second, nil); err == nil || !strings.Contains(err.Error(), "unexpected body") {
 		t.Errorf("HTTP with the wrong body: %v", err)
 	}
 	// Nothing listening.
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	dead := l.Addr().String()
 	l.Close()
-	if _, err := measureHTTP(dead, 4, 100*time.Millisecond, 2*time.Second); err == nil {
+	if _, err := measureHTTP(dead, 4, 100*time.Millisecond, 2*time.Second, nil); err == nil {
 		t.Error("HTTP against nothing succeeded")
 	}
 	if _, err := measureEcho(dead, 10, 64, 2*time.Second); err == nil {
@@ -229,8 +230,10 @@ func TestNetMethods(t *testing.T) {
 func TestHTTPStalls(t *testing.T) {
 	var n atomic.Int64
 	var stalls func(k int64) bool
+	var stalledFrom atomic.Value // the stalled request's client address
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if stalls(n.Add(1)) {
+			stalledFrom.Store(r.RemoteAddr)
 			<-r.Context().Done() // never answered: the client gives up
 			return
 		}
@@ -238,18 +241,35 @@ func TestHTTPStalls(t *testing.T) {
 	}))
 	defer srv.Close()
 	addr := strings.TrimPrefix(srv.URL, "http://")
+	var log *stallLog
 	measure := func(stall func(int64) bool) (httpRun, error) {
 		n.Store(0)
 		stalls = stall
 		// A limit well above a loaded host's answer time: only the
 		// requests never answered stall.
-		return measureHTTP(addr, 2, 300*time.Millisecond, time.Second)
+		return measureHTTP(addr, 2, 300*time.Millisecond, time.Second, log)
 	}
 
+	log = &stallLog{}
+	start := time.Now()
 	run, err := measure(func(k int64) bool { return k == 5 })
 	if err != nil || run.stalls != 1 || run.n < 20 {
 		t.Errorf("one stalled request: got %+v, %v; want it counted and the run measured", run, err)
 	}
+	// The stall is recorded as the client saw it: its connection's port
+	// (the one the server saw), the server's port, and the bytes it had
+	// written (the request at least).
+	reqs := log.requests()
+	_, srvPort, _ := net.SplitHostPort(addr)
+	if len(reqs) != 1 {
+		t.Fatalf("%d stalls recorded, want 1", len(reqs))
+	}
+	r := reqs[0]
+	if from, _ := stalledFrom.Load().(string); from != fmt.Sprintf("127.0.0.1:%d", r.Port) || fmt.Sprint(r.Service) != srvPort ||
+		r.BytesOut < 30 || r.Sent.Before(start) || time.Since(r.Sent) > time.Minute {
+		t.Errorf("stall recorded as %+v; the server saw it from %v on port %s", r, stalledFrom.Load(), srvPort)
+	}
+	log = nil
 	if run, err := measure(func(int64) bool { return false }); err != nil || run.stalls != 0 || run.n == 0 {
 		t.Errorf("no stalls: %+v, %v", run, err)
 	}
@@ -258,5 +278,58 @@ func TestHTTPStalls(t *testing.T) {
 	}
 	if _, err := measure(func(int64) bool { return true }); err == nil || !strings.Contains(err.Error(), "in a row") {
 		t.Errorf("nothing answered: want a failure after 3 tries, got %v", err)
+	}
+}
+
+func TestParseNetstat(t *testing.T) {
+	text := "TcpExt: SyncookiesSent ListenOverflows ListenDrops TCPSynRetrans\nTcpExt: 0 12 13 40\nIpExt: InNoRoutes\nIpExt: 0\n"
+	c, err := parseNetstat(text, hostTCPCounters)
+	if err != nil || c["ListenOverflows"] != 12 || c["ListenDrops"] != 13 || c["TCPSynRetrans"] != 40 {
+		t.Fatalf("parseNetstat = %v, %v", c, err)
+	}
+	d := netCounters{"ListenOverflows": 20, "ListenDrops": 21, "TCPSynRetrans": 40}.since(c)
+	if got := d.String(); got != "ListenOverflows +8, ListenDrops +8, TCPSynRetrans +0" {
+		t.Errorf("delta %q", got)
+	}
+	for _, bad := range []string{"", "TcpExt: ListenOverflows\nTcpExt: 1 2\n", "TcpExt: ListenDrops\nTcpExt: 1\n"} {
+		if c, err := parseNetstat(bad, hostTCPCounters); err == nil {
+			t.Errorf("parseNetstat(%q) = %v", bad, c)
+		}
+	}
+	if _, err := readNetCounters(); err != nil {
+		t.Logf("this host: %v", err)
+	}
+}
+
+// A guest that kept a request waiting while QEMU's threads waited for a
+// host CPU did not get to run: the stall is the host's. One that was run
+// keeps the blame.
+func TestJudgeHost(t *testing.T) {
+	t0 := time.Now()
+	tr := &cpuTrace{}
+	for i := range 11 { // 10 s: QEMU runs 10% and waits 80% of each second
+		tr.at = append(tr.at, t0.Add(time.Duration(i)*time.Second))
+		tr.run = append(tr.run, int64(i)*int64(100*time.Millisecond))
+		tr.wait = append(tr.wait, int64(i)*int64(800*time.Millisecond))
+	}
+	const offset = 2 * time.Second // the capture's clock is ahead
+	late := capture.Verdict{Side: capture.Guest, Reason: "answered it 5s later",
+		Waited: [2]time.Time{t0.Add(offset + 2*time.Second), t0.Add(offset + 7*time.Second)}}
+	if v := judgeHost(late, tr, offset); v.Side != capture.Host || !strings.Contains(v.Reason, "waited for a host CPU 4s in those 5s: the host did not run it") {
+		t.Errorf("starved: %v", v)
+	}
+	for i := range tr.wait {
+		tr.wait[i] = 0
+	}
+	if v := judgeHost(late, tr, offset); v.Side != capture.Guest || !strings.Contains(v.Reason, "ran 500ms and waited for a host CPU 0s") {
+		t.Errorf("run but late: %v", v)
+	}
+	outside := late
+	outside.Waited[1] = t0.Add(time.Minute)
+	if v := judgeHost(outside, tr, offset); v.Reason != late.Reason {
+		t.Errorf("a window the trace does not cover: %v", v)
+	}
+	if v := judgeHost(late, nil, offset); v.Reason != late.Reason {
+		t.Errorf("no trace: %v", v)
 	}
 }

@@ -46,7 +46,7 @@ var tableRows = []rowDef{
 	{"wakeup_p99", "wakeup", "interrupt to goroutine wake-up p99", "µs", 1e3, false, "interrupt wake-up p99"},
 	{"idle_cpu", "idle", "host CPU of an idle guest, per guest core", "%", 1, false, "idle host CPU"},
 	{netHTTP, "netserve", "HTTP requests/s, 16 keep-alive clients, GET / (small body)", "req/s", 1, true, "HTTP requests/s (higher is better)"},
-	{netHTTPStalls, "netserve", "HTTP requests unanswered for 5 s, sent again (QEMU user-network stalls)", "", 1, false, ""},
+	{netHTTPStalls, "netserve", "HTTP requests unanswered for 5 s, sent again (each classified from a capture, below)", "", 1, false, ""},
 	{netHTTPMany, "netserve", "HTTP requests/s, 64 keep-alive clients", "req/s", 1, true, "HTTP requests/s, 64 clients (higher is better)"},
 	{netCPUPerReq, "netserve", "host CPU per request (QEMU's threads, 16-client run)", "µs", 1e3, false, "host CPU per request"},
 	{netConns, "netserve", "new connections/s (16 clients: connect, GET /, close)", "req/s", 1, true, "new connections/s (higher is better)"},
@@ -66,7 +66,7 @@ var tableRows = []rowDef{
 // A note says why a row of a target has no (or fewer) results.
 type note struct {
 	target, row string // row: a guest row, or "" for the whole target
-	kind        string // "skipped", "failed" or "retried" (failed once, then ran again)
+	kind        string // "skipped", "failed", "retried" (failed once, then ran again) or "stall" (a request, classified)
 	reason      string
 }
 
@@ -114,7 +114,7 @@ func (r *report) cell(t string, d rowDef) string {
 	s := r.summary(t, d.key)
 	if s.N == 0 {
 		for _, n := range r.notes {
-			if n.kind != "retried" && n.target == t && (n.row == "" || n.row == d.guest && d.guest != "") {
+			if n.kind != "retried" && n.kind != "stall" && n.target == t && (n.row == "" || n.row == d.guest && d.guest != "") {
 				return n.kind
 			}
 		}
@@ -445,7 +445,12 @@ the host takes CPU time from QEMU's threads and shows up in the results (see "ot
   and are checked by length and SHA-256 (the upload's hash, made by the guest, after the timed part): a
   transfer that comes out wrong is a failure, not a number. Last, 1 s after the load, the **idle server**'s
   host CPU, measured as for the idle guest, with nothing connected. The host's load generator shares the
-  host's CPUs with QEMU.
+  host's CPUs with QEMU. Each stalled request is classified from a capture of the boot's traffic (QEMU's
+  ` + "`filter-dump`" + ` on the netdev, headers only): *host side* if it never reached the guest, or the guest answered
+  within 1 s and the answer did not reach the client; *guest side* if the guest received it (or its connection's
+  SYN) and answered later or never. A guest-side stall fails the row under ` + "`STRICT=1`" + `; the capture of a boot with
+  a stall is kept in ` + "`build/bench/captures`" + `. The HTTP clients open their connections one at a time: QEMU's
+  user network listens with a backlog of 1, and a burst of connections makes the host drop SYNs.
 - **image size**: what QEMU loads: the yolk ELF (on raspi4b its raw kernel8.img); the Linux kernel image plus the gzip initramfs.
   Both Go programs are linked with ` + "`-s -w`" + `. With networking: the netserve images (the Linux one's
   initramfs also holds the four modules).

@@ -61,3 +61,19 @@ func median(s []float64) float64 {
 	}
 	return (s[n/2-1] + s[n/2]) / 2
 }
+
+// Slope is the Theil–Sen estimate of how fast y grows with x: the median
+// of the slopes between every pair of points with different x. A few
+// outliers (a sample taken mid-burst) do not move it, unlike a
+// least-squares fit. NaN with fewer than two distinct x.
+func Slope(x, y []float64) float64 {
+	var slopes []float64
+	for i := range x {
+		for j := i + 1; j < len(x) && j < len(y); j++ {
+			if x[j] != x[i] {
+				slopes = append(slopes, (y[j]-y[i])/(x[j]-x[i]))
+			}
+		}
+	}
+	return Median(slopes)
+}

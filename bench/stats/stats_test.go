@@ -85,3 +85,21 @@ func TestSummarize(t *testing.T) {
 		t.Errorf("Summarize(nil) = %+v", e)
 	}
 }
+
+func TestSlope(t *testing.T) {
+	x := []float64{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
+	y := make([]float64, len(x))
+	for i := range x {
+		y[i] = 100 + 3*x[i]
+	}
+	if s := Slope(x, y); s != 3 {
+		t.Errorf("a line of slope 3: %v", s)
+	}
+	y[4], y[7] = 1e6, -1e6 // two wild samples
+	if s := Slope(x, y); math.Abs(s-3) > 0.5 {
+		t.Errorf("with two outliers: %v, want about 3", s)
+	}
+	if s := Slope([]float64{1, 1}, []float64{2, 5}); !math.IsNaN(s) {
+		t.Errorf("one x: %v", s)
+	}
+}

@@ -5,6 +5,7 @@ package bootargs
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -68,7 +69,19 @@ func Duration(cmdline, key string) (d time.Duration, ok bool, err error) {
 // whether key is set to the alternative rather than to the default (or
 // absent); any other value is an error naming both.
 func Switch(cmdline, key, def, alt string) (bool, error) {
-	switch v, _ := Lookup(cmdline, key); v {
+	v, _ := Lookup(cmdline, key)
+	return switchValue(key, v, def, alt)
+}
+
+// EnvSwitch is Switch for a program's own setting, read from the
+// environment that Install made of the command line (e.g. cmd/demo's
+// yolk.diag=off|on).
+func EnvSwitch(key, def, alt string) (bool, error) {
+	return switchValue(key, os.Getenv(key), def, alt)
+}
+
+func switchValue(key, v, def, alt string) (bool, error) {
+	switch v {
 	case "", def:
 		return false, nil
 	case alt:
@@ -103,6 +116,11 @@ func parseDuration(s string) (time.Duration, error) {
 	f, err := strconv.ParseFloat(s[:i], 64)
 	if err != nil {
 		return 0, err
+	}
+	// A float too large for an int64 converts to an implementation's
+	// choice (arm64 saturates, amd64 goes negative): refuse it here.
+	if v := f * float64(unit); v >= 1<<63 {
+		return 0, fmt.Errorf("%q is longer than %v", s, time.Duration(math.MaxInt64))
 	}
 	return time.Duration(f * float64(unit)), nil
 }

@@ -1,6 +1,7 @@
 package bootargs
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -46,7 +47,7 @@ func TestParseDuration(t *testing.T) {
 			t.Errorf("%q: %v, %v; want %v", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "ms", "5", "5m", "5 ms", "1.2.3ms", "-5ms"} {
+	for _, in := range []string{"", "ms", "5", "5m", "5 ms", "1.2.3ms", "-5ms", "99999999999999999999s", "9223372036.9s"} {
 		if d, err := parseDuration(in); err == nil {
 			t.Errorf("%q accepted as %v", in, d)
 		}
@@ -69,4 +70,26 @@ func TestSwitch(t *testing.T) {
 			t.Errorf("Switch(%q) = %v, %v; want %v, %q", c.cmdline, alt, err, c.alt, c.err)
 		}
 	}
+}
+
+// EnvSwitch reads the environment Install made of the command line.
+func TestEnvSwitch(t *testing.T) {
+	for _, c := range []struct {
+		cmdline string
+		on      bool
+		err     string
+	}{
+		{"", false, ""},
+		{"yolk.diag=off", false, ""},
+		{"a yolk.diag=on", true, ""},
+		{"yolk.diag=1", false, "bootarg yolk.diag=1: want off or on"},
+	} {
+		os.Unsetenv("yolk.diag")
+		Install(c.cmdline)
+		on, err := EnvSwitch("yolk.diag", "off", "on")
+		if on != c.on || (err == nil) != (c.err == "") || (err != nil && err.Error() != c.err) {
+			t.Errorf("%q: EnvSwitch = %v, %v; want %v, %q", c.cmdline, on, err, c.on, c.err)
+		}
+	}
+	os.Unsetenv("yolk.diag")
 }

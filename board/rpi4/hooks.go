@@ -3,6 +3,7 @@
 package rpi4
 
 import (
+	"math/bits"
 	"runtime/goos"
 	"unsafe"
 
@@ -28,7 +29,8 @@ var (
 	dtbCopy [dtbMax / 8]uint64
 	dtbAddr uintptr // the copy
 	dtbFrom uintptr // where the loader left it
-	dtbSize uint
+	dtbSize uint    // its totalsize
+	dtbUsed uint    // the part that holds something, which was copied
 )
 
 // Firmware is the VideoCore mailbox (nil Base until hwinit0 finds it).
@@ -78,20 +80,34 @@ func hwinit0() {
 	initEntropy(blob)
 }
 
-// saveDTB copies the device tree the loader left in RAM into dtbCopy.
+// saveDTB copies the device tree the loader left in RAM into dtbCopy: the
+// part that holds something (the firmware pads the blob, to leave room
+// for overlays), with totalsize set to its length.
 //
 //go:nosplit
 //go:noinline
 func saveDTB() {
 	from := boot.DTBAddr()
-	size, ok := devicetree.EarlyTotalSize(unsafe.Pointer(from))
-	if !ok || size > dtbMax {
-		halt("yolk: the device tree is larger than the 256 KiB yolk keeps of it")
+	size, _ := devicetree.EarlyTotalSize(unsafe.Pointer(from))
+	used, ok := devicetree.EarlyUsedSize(unsafe.Pointer(from))
+	if !ok {
+		halt("yolk: the device tree's memory reservation block has no end")
 	}
-	for off := uintptr(0); off < uintptr(size+3)&^3; off += 4 {
+	if used > dtbMax {
+		boardkit.Puts("yolk: the device tree uses ")
+		boardkit.Console.WriteDec(uint64(used))
+		boardkit.Puts(" bytes (totalsize ")
+		boardkit.Console.WriteDec(uint64(size))
+		boardkit.Puts("), more than the ")
+		boardkit.Console.WriteDec(dtbMax)
+		halt(" that yolk keeps a copy of (board/rpi4 dtbMax)")
+	}
+	for off := uintptr(0); off < uintptr(used+3)&^3; off += 4 {
 		*(*uint32)(unsafe.Add(unsafe.Pointer(&dtbCopy[0]), off)) = *(*uint32)(unsafe.Pointer(from + off))
 	}
-	dtbFrom, dtbSize = from, size
+	// totalsize (header offset 4), big-endian.
+	*(*uint32)(unsafe.Add(unsafe.Pointer(&dtbCopy[0]), 4)) = bits.ReverseBytes32(uint32(used))
+	dtbFrom, dtbSize, dtbUsed = from, size, used
 	dtbAddr = uintptr(unsafe.Pointer(&dtbCopy[0]))
 }
 

@@ -119,7 +119,7 @@ func EntropySource() string {
 // DTBInfo says where the loader left the device tree and how big it is
 // (yolk works on a copy in its own memory).
 func DTBInfo() string {
-	return fmt.Sprintf("%d bytes at %#x, copied to %#x", dtbSize, dtbFrom, dtbAddr)
+	return fmt.Sprintf("%d bytes at %#x, copied to %#x (the %d bytes used)", dtbSize, dtbFrom, dtbAddr, dtbUsed)
 }
 
 // TimerHz is the generic timer's frequency (54 MHz on the Pi 4).

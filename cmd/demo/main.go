@@ -5,13 +5,20 @@
 //
 //	:80   HTTP  a live page of the runtime's state (/), the same as JSON
 //	            (/status.json), and a few tools: /bytes?n=N streams N
-//	            bytes, POST /sha256 hashes the body, /dial?addr=HOST:PORT
-//	            reads from a TCP server, /resolve?name=NAME looks a name up,
-//	            /burn?for=D keeps every core busy
+//	            bytes, POST /sha256 hashes the body, /resolve?name=NAME
+//	            looks a name up
 //	:443  HTTPS the same, with a certificate made at boot
 //	:7    TCP and UDP echo
 //
-// Without a network device it says why and exits.
+// Diagnostic endpoints that make the machine act are off unless the boot
+// argument yolk.diag=on turns them on (the page says which): /dial?addr=
+// HOST:PORT connects where it is told and returns what the server sends,
+// /burn?for=D keeps every core busy, /panic?kind=value|nil panics in the
+// handler (net/http recovers it; nil dereferences address 0, a hardware
+// fault).
+//
+// A configuration it cannot use (no network device, a malformed ip=, gw=
+// or dns=) is an error message and exit status 1.
 package main
 
 import (
@@ -23,15 +30,24 @@ import (
 	"time"
 
 	_ "github.com/yolkos/yolk/board"
+	"github.com/yolkos/yolk/board/bootargs"
 	"github.com/yolkos/yolk/board/network"
 )
 
+// diag is yolk.diag: the diagnostic endpoints are served.
+var diag bool
+
 func main() {
 	fmt.Printf("hello from Go %s on %d core(s); it is %s\n", runtime.Version(), runtime.NumCPU(), time.Now().UTC().Format(time.RFC1123))
+	var err error
+	if diag, err = bootargs.EnvSwitch("yolk.diag", "off", "on"); err != nil {
+		fmt.Println("demo:", err)
+		os.Exit(1)
+	}
 	st, err := network.Start()
 	if err != nil {
-		fmt.Printf("%v\nno network: the servers are not started\n", err)
-		return
+		fmt.Printf("demo: %v\nno network: the servers are not started\n", err)
+		os.Exit(1)
 	}
 	info := st.Info()
 	fmt.Printf("network: %v, gateway %v, dns %v\n", info.Addr, info.Gateway, info.DNS)
@@ -51,6 +67,9 @@ func main() {
 	go func() { errs <- serveEchoTCP(echoL) }()
 	go func() { errs <- serveEchoUDP(echoP) }()
 	fmt.Printf("serving http on :80 and https on :443, echo on tcp and udp :7 (make qemu forwards http://localhost:8080/)\n")
+	if diag {
+		fmt.Println("diagnostics on (yolk.diag=on): /dial, /burn and /panic act on request")
+	}
 	err = <-errs
 	fmt.Println("demo:", err)
 	os.Exit(1)

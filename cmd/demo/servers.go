@@ -47,8 +47,11 @@ func handler() http.Handler {
 		}
 		fmt.Fprintf(w, "%d %s\n", n, hex.EncodeToString(h.Sum(nil)))
 	})
-	mux.HandleFunc("GET /dial", serveDial)
-	mux.HandleFunc("GET /burn", serveBurn)
+	if diag {
+		mux.HandleFunc("GET /dial", serveDial)
+		mux.HandleFunc("GET /burn", serveBurn)
+		mux.HandleFunc("GET /panic", servePanic)
+	}
 	mux.HandleFunc("GET /resolve", func(w http.ResponseWriter, r *http.Request) {
 		addrs, err := net.DefaultResolver.LookupHost(r.Context(), r.URL.Query().Get("name"))
 		if err != nil {
@@ -136,6 +139,22 @@ func serveBurn(w http.ResponseWriter, r *http.Request) {
 }
 
 var sink atomic.Uint64
+
+// servePanic panics in the handler: kind=value panics with a string,
+// kind=nil reads through a nil pointer (a fault the exception handler
+// turns into the runtime's nil-dereference panic). net/http recovers
+// both, logs them and closes the connection; the server goes on.
+func servePanic(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Query().Get("kind") {
+	case "value":
+		panic("demo: /panic?kind=value")
+	case "nil":
+		var p *struct{ n int }
+		fmt.Fprintln(w, p.n)
+	default:
+		http.Error(w, "want /panic?kind=value or kind=nil", http.StatusBadRequest)
+	}
+}
 
 //go:noinline
 func step(x uint64) uint64 { return x*6364136223846793005 + 1442695040888963407 }

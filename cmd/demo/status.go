@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io"
 	"runtime"
+	"runtime/metrics"
 	"time"
 
 	"github.com/yolkos/yolk"
@@ -29,6 +30,7 @@ type Status struct {
 	MSwitches     uint64       `json:"m_switches"`
 	Memory        Memory       `json:"memory"`
 	Network       Network      `json:"network"`
+	Diagnostics   bool         `json:"diagnostics"` // yolk.diag=on: /dial, /burn, /panic
 }
 
 // CoreStatus is one core's share of the time and its interrupts.
@@ -43,9 +45,12 @@ type CoreStatus struct {
 	Interrupts  map[string]uint64 `json:"interrupts"` // by INTID
 }
 
-// Memory is from runtime.MemStats.
+// Memory is from runtime.MemStats, and the heap that the last garbage
+// collection found live (runtime/metrics /gc/heap/live:bytes), which
+// grows only if memory leaks (make soak watches it).
 type Memory struct {
 	HeapAlloc    uint64 `json:"heap_alloc"`
+	HeapLive     uint64 `json:"heap_live"`
 	HeapSys      uint64 `json:"heap_sys"`
 	Sys          uint64 `json:"sys"`
 	NumGC        uint32 `json:"num_gc"`
@@ -91,6 +96,7 @@ func status() Status {
 		Version: yolk.Version, Board: board.Name(), GoVersion: runtime.Version(),
 		UptimeSeconds: up.Seconds(), Goroutines: runtime.NumGoroutine(),
 		GOMAXPROCS: runtime.GOMAXPROCS(0), MSwitches: sched.MSwitches(),
+		Diagnostics: diag,
 	}
 	for c := range sched.NumCores() {
 		cs := sched.CoreStats(c)
@@ -108,6 +114,10 @@ func status() Status {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	s.Memory = Memory{HeapAlloc: ms.HeapAlloc, HeapSys: ms.HeapSys, Sys: ms.Sys, NumGC: ms.NumGC, PauseTotalNs: ms.PauseTotalNs}
+	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	if metrics.Read(live); live[0].Value.Kind() == metrics.KindUint64 {
+		s.Memory.HeapLive = live[0].Value.Uint64()
+	}
 	if nic := network.Current(); nic != nil {
 		st := nic.Stack
 		info := st.Info()
@@ -151,13 +161,16 @@ var page = template.Must(template.New("status").Parse(`<!doctype html>
 .bar{display:inline-block;height:10px;background:#e8a33d}</style></head><body>
 <h1>yolk {{.Version}} on {{.Board}}</h1>
 <p>{{.GoVersion}}, up {{printf "%.1f" .UptimeSeconds}} s, {{.Goroutines}} goroutines, GOMAXPROCS {{.GOMAXPROCS}}, {{.MSwitches}} M switches. <a href="/status.json">JSON</a></p>
+{{if .Diagnostics}}<p><b>Diagnostics on</b> (yolk.diag=on): /dial, /burn and /panic act for anyone who can reach this page.</p>
+{{else}}<p>Diagnostics off: /dial, /burn and /panic are served only with the boot argument yolk.diag=on.</p>
+{{end}}
 <h2>Cores</h2>
 <table><tr><th>core</th><th>busy</th><th></th><th>busy s</th><th>idle s</th><th>wake-ups</th><th>preemptions</th><th>interrupts (INTID: count)</th></tr>
 {{range .Cores}}<tr><td>{{.Core}}</td><td>{{printf "%.1f" .BusyPercent}}%</td><td style="text-align:left"><span class="bar" style="width:{{printf "%.0f" .BusyPercent}}px"></span></td>
 <td>{{printf "%.2f" .BusySeconds}}</td><td>{{printf "%.2f" .IdleSeconds}}</td><td>{{.Wakeups}}</td><td>{{.Preempts}} ({{.Async}} async)</td><td style="text-align:left">{{range $k, $v := .Interrupts}}{{$k}}: {{$v}} {{end}}</td></tr>
 {{end}}</table>
 <h2>Memory</h2>
-<p>heap {{.Memory.HeapAlloc}} of {{.Memory.HeapSys}} bytes, {{.Memory.Sys}} from the system, {{.Memory.NumGC}} GCs, {{.Memory.PauseTotalNs}} ns paused in all</p>
+<p>heap {{.Memory.HeapAlloc}} of {{.Memory.HeapSys}} bytes ({{.Memory.HeapLive}} live after the last GC), {{.Memory.Sys}} from the system, {{.Memory.NumGC}} GCs, {{.Memory.PauseTotalNs}} ns paused in all</p>
 <h2>Network</h2>
 {{with .Network}}<p>{{.MAC}} {{.Addr}} (gateway {{.Gateway}}, dns {{.DNS}}{{if .DHCP}}, DHCP lease {{.LeaseSecs}} s{{end}}) IPv6 {{.IPv6}}, IRQ {{.IRQ}}</p>
 <table><tr><th></th><th>frames</th><th>bytes</th><th>drops</th><th>errors</th></tr>

@@ -75,3 +75,31 @@ func (u *UART) WriteString(s string) {
 		u.Putc(s[i])
 	}
 }
+
+// WriteHex sends v in hexadecimal with a 0x prefix and no leading zeros
+// (for early messages, which cannot format).
+//
+//go:nosplit
+func (u *UART) WriteHex(v uint64) {
+	u.WriteString("0x")
+	shift := 60
+	for shift > 0 && v>>shift == 0 {
+		shift -= 4
+	}
+	for ; shift >= 0; shift -= 4 {
+		u.Putc("0123456789abcdef"[v>>shift&15])
+	}
+}
+
+// WriteDec sends v in decimal.
+//
+//go:nosplit
+func (u *UART) WriteDec(v uint64) {
+	div := uint64(1)
+	for v/div >= 10 {
+		div *= 10
+	}
+	for ; div > 0; div /= 10 {
+		u.Putc(byte('0' + v/div%10))
+	}
+}

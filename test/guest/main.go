@@ -79,6 +79,11 @@ func main() {
 		}
 		bi := boot.BootInfo()
 		fmt.Printf("allocated %d MiB in [%#x, %#x); Go's memory [%#x, %#x), %d MiB cut by a reservation\n", len(keep), lo, hi, bi.GoBase, bi.GoEnd, bi.ReservedCut>>20)
+	case "oom":
+		// Exhaust the heap: kind large (1 MiB blocks), small (linked
+		// 64-byte objects) or goroutines (parked, each with its stack),
+		// all kept alive. The runtime must say so and end the machine.
+		exhaust(os.Args[2])
 	case "unexpected-irq":
 		fmt.Println("taking an IRQ with no interrupt controller driver")
 		unexpectedIRQ()
@@ -91,6 +96,35 @@ func main() {
 		os.Exit(64)
 	}
 	fmt.Println("guest: done")
+}
+
+type node struct {
+	next *node
+	pad  [56]byte
+}
+
+// exhaust allocates until the runtime gives up (see "oom").
+func exhaust(kind string) {
+	fmt.Println("exhausting the heap with", kind, "allocations")
+	switch kind {
+	case "large":
+		var keep [][]byte
+		for {
+			keep = append(keep, make([]byte, 1<<20))
+		}
+	case "small":
+		var head *node
+		for {
+			head = &node{next: head}
+		}
+	case "goroutines":
+		block := make(chan struct{})
+		for {
+			go func() { <-block }()
+		}
+	}
+	fmt.Println("unknown kind", kind)
+	os.Exit(64)
 }
 
 // unexpectedIRQ removes the interrupt dispatcher and takes an IRQ (the

@@ -77,6 +77,7 @@ func Fatal(msg string) {
 //
 //go:nosplit
 func Exit(code int32, powerOff bool) {
+	crashEnd()
 	if semihosting.Available() {
 		semihosting.Exit(code)
 	}

@@ -510,7 +510,7 @@ func FuzzReceiveHeader(f *testing.F) {
 // traffic flows again.
 func TestReset(t *testing.T) {
 	for _, c := range []struct {
-		name  string
+		name   string
 		break_ func(nd *netDevice)
 	}{
 		{"index jump", func(nd *netDevice) { nd.rx.Publish(300) }},

@@ -64,6 +64,12 @@ func main() {
 			pc := **(**uintptr)(unsafe.Pointer(&f))
 			fmt.Printf("writing to the text segment at %#x\n", pc)
 			*(*uint32)(unsafe.Pointer(pc)) = 0
+		case "dtnode":
+			// dtnode PATH COMPATIBLE: the full parser finds the node.
+			path, compat := os.Args[i+1], os.Args[i+2]
+			i += 2
+			n := rpi4.Tree.Lookup(path)
+			check(n != nil && n.IsCompatible(compat), "device tree node %s compatible with %s", path, compat)
 		case "led":
 			led()
 		case "nil-recover":
