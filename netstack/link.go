@@ -32,6 +32,9 @@ type link struct {
 	check       checker
 	rxValidated atomic.Bool
 	rxOut       []*stack.PacketBuffer
+	// onSYN, when set, sees every SYN that opens a connection before
+	// the stack does (finwait2.go).
+	onSYN func(tcpip.NetworkProtocolNumber, stack.TransportEndpointID)
 	// tap, when set, sees received frames first and keeps those it
 	// returns true for (DHCP replies, before the stack has an address).
 	tap atomic.Pointer[func(frame []byte) bool]
@@ -438,6 +441,11 @@ func (c *checker) DeliverNetworkPacket(proto tcpip.NetworkProtocolNumber, pkt *s
 	if pkt.RXChecksumValidated && proto == header.IPv4ProtocolNumber && !ipv4HeaderValid(pkt) {
 		c.l.stats.RxChecksum.Add(1)
 		return
+	}
+	if c.l.onSYN != nil {
+		if id, ok := synTo(proto, pkt); ok {
+			c.l.onSYN(proto, id)
+		}
 	}
 	c.l.rxValidated.Store(pkt.RXChecksumValidated)
 	(*d).DeliverNetworkPacket(proto, pkt)

@@ -92,6 +92,8 @@ type Stack struct {
 	linkDowns atomic.Uint64
 	linkUps   atomic.Uint64
 	renewals  atomic.Uint64
+
+	finWait2Ended atomic.Uint64 // connections a SYN ended in FIN-WAIT-2 (finwait2.go)
 }
 
 // A device that fails more than maxResets times within resetWindow is
@@ -137,6 +139,7 @@ func Start(cfg Config) (*Stack, error) {
 
 	st := &Stack{S: s, link: newLink(cfg.NIC, linkOptions{gro: !cfg.NoBatch, thin: !cfg.NoBatch, batch: !cfg.NoBatch}), cfg: cfg,
 		linkUp: make(chan struct{}, 1)}
+	st.link.onSYN = st.endFinWait2
 	if err := s.CreateNIC(nicID, st.link); err != nil {
 		return nil, fmt.Errorf("netstack: creating the NIC: %v", err)
 	}
@@ -467,6 +470,7 @@ func (st *Stack) Counters() []nic.Counter {
 	add("tcp.retransmits", s.TCP.Retransmits.Value())
 	add("tcp.timeouts", s.TCP.Timeouts.Value())
 	add("tcp.resets_sent", s.TCP.ResetsSent.Value())
+	add("tcp.fin_wait2_ended_by_syn", st.finWait2Ended.Load())
 	add("udp.receive_buffer_errors", s.UDP.ReceiveBufferErrors.Value())
 	add("udp.checksum_errors", s.UDP.ChecksumErrors.Value())
 	add("udp.malformed", s.UDP.MalformedPacketsReceived.Value())
