@@ -59,16 +59,28 @@ test-host: toolchain
 # briefly; FUZZTIME=10m for a real search). Each entry is PACKAGE:TARGET;
 # go test fuzzes one target at a time. New inputs are not minimized
 # (minimizing one can take a whole short run); a failing input is saved
-# under the package's testdata/fuzz, where it becomes a test case.
+# under the package's testdata/fuzz, where it becomes a test case. Go
+# 1.26's fuzzing coordinator can fail a run that found nothing with
+# "context deadline exceeded" as -fuzztime ends (golang/go#75804, seen
+# under make test): such a run, with no input written, is reported and
+# passes; any other failure fails.
 FUZZTIME ?= 10s
 FUZZ_TARGETS ?= ./devicetree:FuzzParse ./devicetree:FuzzEarly \
 	./netstack/dhcp:FuzzParseFrame ./board/bootargs:FuzzCommandLine ./netstack:FuzzParseStatic \
 	./netstack:FuzzFramesIntoStack
 
 test-fuzz:
-	@set -e; for t in $(FUZZ_TARGETS); do \
+	@set -e; mkdir -p $(BUILD); log=$(BUILD)/fuzz.log; for t in $(FUZZ_TARGETS); do \
 		echo "go test -run '^$$' -fuzz '^$${t#*:}$$' -fuzztime $(FUZZTIME) $${t%%:*}"; \
-		go test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 0 $${t%%:*}; \
+		( st=0; go test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 0 $${t%%:*} 2>&1 || st=$$?; \
+		  echo $$st >$$log.status ) | tee $$log; \
+		[ "$$(cat $$log.status)" = 0 ] && continue; \
+		if ! grep -q 'Failing input written' $$log && \
+			[ "$$(grep -A1 -e '^--- FAIL' $$log | sed 1d)" = "    context deadline exceeded" ]; then \
+			echo "test-fuzz: $${t#*:} found no failing input; its FAIL is Go's fuzzing coordinator reporting its own -fuzztime deadline (golang/go#75804, fixed in Go 1.27)"; \
+			continue; \
+		fi; \
+		exit 1; \
 	done
 
 # Target tests: each package's tests built for the board and run in QEMU
