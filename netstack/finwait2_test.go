@@ -1,7 +1,6 @@
 package netstack
 
 import (
-	"context"
 	"encoding/binary"
 	"io"
 	"net"
@@ -162,25 +161,11 @@ func TestSYNAfterSimultaneousClose(t *testing.T) {
 	}{{"with the check", true}, {"gVisor alone", false}} {
 		t.Run(c.name, func(t *testing.T) {
 			p := newScriptedPeer(t, c.endFinWait2)
-			l, err := p.st.Socket(context.Background(), "tcp", syscall.AF_INET, syscall.SOCK_STREAM, &net.TCPAddr{Port: 80}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ln := l.(net.Listener)
+			ln := serveTCP(t, p.st, syscall.AF_INET, 80, func(c net.Conn) {
+				io.ReadFull(c, make([]byte, 92))
+				c.Write(make([]byte, 300))
+			})
 			defer ln.Close()
-			go func() {
-				for {
-					c, err := ln.Accept()
-					if err != nil {
-						return
-					}
-					go func() {
-						io.ReadFull(c, make([]byte, 92))
-						c.Write(make([]byte, 300))
-						c.Close()
-					}()
-				}
-			}()
 
 			const port = 41576
 			seq, dataEnd, fin := p.exchange(port, 1000)
@@ -231,14 +216,8 @@ func TestSYNAfterSimultaneousClose(t *testing.T) {
 			if !ok || s.flags != header.TCPFlagSyn|header.TCPFlagAck || s.ack != iss+1 {
 				t.Fatalf("new SYN from the same port: got %+v (ok %v), want a SYN-ACK of %d", s, ok, iss+1)
 			}
-			var ended uint64
-			for _, c := range p.st.Counters() {
-				if c.Name == "tcp.fin_wait2_ended_by_syn" {
-					ended = c.Value
-				}
-			}
-			if ended != 1 {
-				t.Errorf("tcp.fin_wait2_ended_by_syn = %d, want 1", ended)
+			if n := counters(p.st)["tcp.fin_wait2_ended_by_syn"]; n != 1 {
+				t.Errorf("tcp.fin_wait2_ended_by_syn = %d, want 1", n)
 			}
 			// And the new connection serves.
 			p.send(port, seg{flags: header.TCPFlagAck | header.TCPFlagPsh, seq: iss + 1, ack: s.seq + 1, payload: 92})

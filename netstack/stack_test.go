@@ -195,6 +195,12 @@ func startPairNICs(t *testing.T, ring int, setup ...func(a, b *pipeNIC)) (*Stack
 // echoTCP serves a TCP echo on st's port (family: the listen's), for as
 // long as the test process runs (the fuzz target shares one stack).
 func echoTCP(t *testing.T, st *Stack, family, port int) net.Listener {
+	return serveTCP(t, st, family, port, func(c net.Conn) { io.Copy(c, c) })
+}
+
+// serveTCP listens on st's port and runs handle on each connection in a
+// goroutine of its own, closing the connection after it.
+func serveTCP(t *testing.T, st *Stack, family, port int, handle func(net.Conn)) net.Listener {
 	t.Helper()
 	l, err := st.Socket(context.Background(), "tcp", family, syscall.SOCK_STREAM, &net.TCPAddr{Port: port}, nil)
 	if err != nil {
@@ -207,10 +213,19 @@ func echoTCP(t *testing.T, st *Stack, family, port int) net.Listener {
 			if err != nil {
 				return
 			}
-			go func() { io.Copy(c, c); c.Close() }()
+			go func() { handle(c); c.Close() }()
 		}
 	}()
 	return ln
+}
+
+// counters are st's counters by name.
+func counters(st *Stack) map[string]uint64 {
+	m := map[string]uint64{}
+	for _, c := range st.Counters() {
+		m[c.Name] = c.Value
+	}
+	return m
 }
 
 // echoUDP serves a UDP echo on st's port.
@@ -425,22 +440,8 @@ func TestTXChecksumOffload(t *testing.T) {
 func TestDualStackListen(t *testing.T) {
 	sa, sb := startPair(t, 64)
 	ctx := context.Background()
-	l, err := sa.Socket(ctx, "tcp", syscall.AF_INET, syscall.SOCK_STREAM, &net.TCPAddr{Port: 8080}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln := l.(net.Listener)
+	ln := serveTCP(t, sa, syscall.AF_INET, 8080, func(c net.Conn) { c.Write([]byte("hi")) })
 	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Write([]byte("hi"))
-			c.Close()
-		}
-	}()
 	var ll net.IP
 	deadline := time.Now().Add(10 * time.Second)
 	for ll == nil && time.Now().Before(deadline) {
@@ -581,13 +582,6 @@ func TestReceiveChecksums(t *testing.T) {
 		n.inbox = append(n.inbox, frame(mac, 0x0800, badTCP), frame(mac, 0x0800, badIP))
 		n.mu.Unlock()
 		n.interrupt()
-		counters := func() map[string]uint64 {
-			m := map[string]uint64{}
-			for _, c := range st.Counters() {
-				m[c.Name] = c.Value
-			}
-			return m
-		}
 		want := map[string]uint64{"tcp.checksum_errors": 1, "ip.malformed": 1}
 		if vouch {
 			// The device vouched for the TCP checksum: not checked; the
@@ -596,7 +590,7 @@ func TestReceiveChecksums(t *testing.T) {
 		}
 		deadline := time.Now().Add(10 * time.Second)
 		for {
-			c := counters()
+			c := counters(st)
 			ok := true
 			for k, v := range want {
 				ok = ok && c[k] == v

@@ -46,6 +46,20 @@ func repoRoot() (string, error) {
 	}
 }
 
+// enterRoot makes the repository root the working directory, with its
+// build directory: every path the harness uses or shows is relative to
+// the root.
+func enterRoot() error {
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	if err := os.Chdir(root); err != nil {
+		return err
+	}
+	return os.MkdirAll(buildDir, 0o755)
+}
+
 // command runs name with args in the repository root (the working
 // directory, see main) and returns its combined output.
 func command(env []string, name string, args ...string) (string, error) {

@@ -438,14 +438,7 @@ func (b *burstResult) handshakes(file string) error {
 
 // runBursts is -bursts: both guests, then the table.
 func runBursts(quick bool, kernelFlag string) error {
-	root, err := repoRoot()
-	if err != nil {
-		return err
-	}
-	if err := os.Chdir(root); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(buildDir, 0o755); err != nil {
+	if err := enterRoot(); err != nil {
 		return err
 	}
 	c := burstConfigFor(quick)
@@ -455,6 +448,7 @@ func runBursts(quick bool, kernelFlag string) error {
 	}
 	kernel := kernelFlag
 	var modules string
+	var err error
 	if kernel == "" {
 		var modErr error
 		kernel, _, modules, modErr, err = linuxKernel(func(s string) { progress("  %s", s) })

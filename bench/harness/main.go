@@ -146,15 +146,7 @@ func progress(format string, args ...any) {
 
 func run(o options) error {
 	start := time.Now()
-	root, err := repoRoot()
-	if err != nil {
-		return err
-	}
-	// Every path the harness uses or shows is relative to the root.
-	if err := os.Chdir(root); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(buildDir, 0o755); err != nil {
+	if err := enterRoot(); err != nil {
 		return err
 	}
 	qemuVersion, err := command(nil, qemuBin, "--version")

@@ -161,14 +161,7 @@ type soakRun struct {
 }
 
 func runSoak(d time.Duration) error {
-	root, err := repoRoot()
-	if err != nil {
-		return err
-	}
-	if err := os.Chdir(root); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(buildDir, 0o755); err != nil {
+	if err := enterRoot(); err != nil {
 		return err
 	}
 	progress("soak: building the default application (%s, %s)", demoPkg, demoImage)
