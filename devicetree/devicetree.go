@@ -198,6 +198,11 @@ func (t *Tree) parseReservations(b []byte, off int) error {
 func (t *Tree) parseStruct(b []byte, h header) error {
 	strs := b[h.stringsOff:h.strEnd]
 	names := map[uint32]string{} // property names, shared by nameoff
+	type sibling struct {
+		parent *Node
+		name   string
+	}
+	seen := map[sibling]bool{} // so that a path names one node
 	var cur *Node
 	depth := 0
 	off, end := h.structOff, h.structEnd
@@ -228,6 +233,11 @@ func (t *Tree) parseStruct(b []byte, h header) error {
 			if cur == nil {
 				t.Root = n
 			} else {
+				key := sibling{cur, n.Name}
+				if seen[key] {
+					return fmt.Errorf("devicetree: node at %#x: second node named %s (2.2.1: sibling names are unique)", at, n.Path())
+				}
+				seen[key] = true
 				cur.Children = append(cur.Children, n)
 			}
 			t.nodes = append(t.nodes, n)

@@ -39,8 +39,8 @@ func FuzzParse(f *testing.F) {
 			if i == 500 {
 				break
 			}
-			if got := tree.Lookup(n.Path()); got == nil {
-				t.Fatalf("Lookup(%q) = nil", n.Path())
+			if got := tree.Lookup(n.Path()); got != n {
+				t.Fatalf("Lookup(%q) = %v, want the node at that path", n.Path(), got)
 			}
 			n.Reg()
 			n.Interrupts()

@@ -99,20 +99,22 @@ func (n *Node) Path() string {
 }
 
 // Child returns the child with the given name. A name without a unit
-// address ("intc") matches a child with one ("intc@8000000") when exactly one
-// child has that base name (2.2.3).
+// address ("intc") matches a child with one ("intc@8000000") when no child
+// has exactly that name and exactly one child has that base name (2.2.3).
 func (n *Node) Child(name string) *Node {
 	var match *Node
+	ambiguous := false
 	for _, c := range n.Children {
 		if c.Name == name {
 			return c
 		}
 		if base, _, ok := strings.Cut(c.Name, "@"); ok && base == name && !strings.Contains(name, "@") {
-			if match != nil {
-				return nil // ambiguous
-			}
+			ambiguous = match != nil
 			match = c
 		}
+	}
+	if ambiguous {
+		return nil
 	}
 	return match
 }

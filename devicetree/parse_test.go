@@ -392,6 +392,9 @@ func TestMalformed(t *testing.T) {
 		{"root named", w(func(x *fdtWriter) { x.begin("r").end() }, true), "root node has name"},
 		{"empty child name", w(func(x *fdtWriter) { root(x).begin("").end().end() }, true), "empty name"},
 		{"slash in name", w(func(x *fdtWriter) { root(x).begin("a/b").end().end() }, true), "contains '/'"},
+		{"same name twice", w(func(x *fdtWriter) {
+			root(x).begin("a").begin("b@1").end().begin("b@1").end().end().end()
+		}, true), "second node named /a/b@1"},
 		{"too deep", deep(MaxDepth + 1), "nested deeper"},
 		{"far too deep", deep(10000), "nested deeper"},
 		{"phandle length", w(func(x *fdtWriter) { root(x).begin("a").cells("phandle", 1, 2).end().end() }, true), "want 4"},
@@ -419,9 +422,40 @@ func TestMalformed(t *testing.T) {
 		"same phandle twice on a node": w(func(x *fdtWriter) {
 			root(x).begin("a").cells("phandle", 1).cells("linux,phandle", 1).end().end()
 		}, true),
+		"same name under two parents": w(func(x *fdtWriter) {
+			root(x).begin("a").begin("c").end().end().begin("b").begin("c").end().end().end()
+		}, true),
 	} {
 		if _, err := Parse(b); err != nil {
 			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestLookupExactName: a child named exactly as asked wins over children
+// whose base name matches, even when those alone would be ambiguous (the
+// fuzzer found Lookup(n.Path()) returning nil for such a node).
+func TestLookupExactName(t *testing.T) {
+	w := newWriter()
+	w.begin("").begin("v@1").end().begin("v@2").end().begin("v").end().begin("u@1").end().end()
+	tree, err := Parse(w.blob())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ path, want string }{
+		{"/v", "/v"}, {"/v@2", "/v@2"}, {"/u", "/u@1"}, {"/u@2", ""}, {"/w", ""},
+	} {
+		got := ""
+		if n := tree.Lookup(c.path); n != nil {
+			got = n.Path()
+		}
+		if got != c.want {
+			t.Errorf("Lookup(%q) = %q, want %q", c.path, got, c.want)
+		}
+	}
+	for _, n := range tree.Nodes() {
+		if got := tree.Lookup(n.Path()); got != n {
+			t.Errorf("Lookup(%q) = %v", n.Path(), got)
 		}
 	}
 }
