@@ -32,9 +32,10 @@ type link struct {
 	check       checker
 	rxValidated atomic.Bool
 	rxOut       []*stack.PacketBuffer
-	// onSYN, when set, sees every SYN that opens a connection before
-	// the stack does (finwait2.go).
-	onSYN func(tcpip.NetworkProtocolNumber, stack.TransportEndpointID)
+	// onClosing, when set, sees the segments closingSegment picks
+	// (SYNs, FINs without data) before the stack does, and may rewrite
+	// them (closing.go).
+	onClosing func(tcpip.NetworkProtocolNumber, header.TCP, stack.TransportEndpointID, int)
 	// tap, when set, sees received frames first and keeps those it
 	// returns true for (DHCP replies, before the stack has an address).
 	tap atomic.Pointer[func(frame []byte) bool]
@@ -442,9 +443,9 @@ func (c *checker) DeliverNetworkPacket(proto tcpip.NetworkProtocolNumber, pkt *s
 		c.l.stats.RxChecksum.Add(1)
 		return
 	}
-	if c.l.onSYN != nil {
-		if id, ok := synTo(proto, pkt); ok {
-			c.l.onSYN(proto, id)
+	if c.l.onClosing != nil {
+		if t, id, n, ok := closingSegment(proto, pkt); ok {
+			c.l.onClosing(proto, t, id, n)
 		}
 	}
 	c.l.rxValidated.Store(pkt.RXChecksumValidated)

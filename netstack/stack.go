@@ -71,6 +71,9 @@ type Config struct {
 	// NoBatch turns receive coalescing (GRO, ACK thinning) and deferred
 	// flushing of the NIC off (for comparisons).
 	NoBatch bool
+	// GVisorClose leaves closing connections to gVisor alone, without
+	// the workarounds of closing.go (for comparisons).
+	GVisorClose bool
 }
 
 // Stack is a running network stack on one NIC.
@@ -93,7 +96,11 @@ type Stack struct {
 	linkUps   atomic.Uint64
 	renewals  atomic.Uint64
 
-	finWait2Ended atomic.Uint64 // connections a SYN ended in FIN-WAIT-2 (finwait2.go)
+	// The workarounds of closing.go, and how often they acted.
+	endFinWait2On, ackRepeatedFINOn bool
+	finWait2Ended                   atomic.Uint64                        // connections a SYN ended in FIN-WAIT-2
+	repeatedFINAcks                 atomic.Uint64                        // repeated FINs taken as the ACKs they carry
+	peerFINs                        map[stack.TransportEndpointID]uint32 // the FINs passed on, by connection (receive goroutine)
 }
 
 // A device that fails more than maxResets times within resetWindow is
@@ -138,8 +145,9 @@ func Start(cfg Config) (*Stack, error) {
 	s.SetTransportProtocolOption(tcp.ProtocolNumber, &tcpip.TCPSendBufferSizeRangeOption{Min: 4 << 10, Default: 256 << 10, Max: 4 << 20})
 
 	st := &Stack{S: s, link: newLink(cfg.NIC, linkOptions{gro: !cfg.NoBatch, thin: !cfg.NoBatch, batch: !cfg.NoBatch}), cfg: cfg,
-		linkUp: make(chan struct{}, 1)}
-	st.link.onSYN = st.endFinWait2
+		linkUp: make(chan struct{}, 1), peerFINs: map[stack.TransportEndpointID]uint32{}}
+	st.endFinWait2On, st.ackRepeatedFINOn = !cfg.GVisorClose, !cfg.GVisorClose
+	st.link.onClosing = st.closing
 	if err := s.CreateNIC(nicID, st.link); err != nil {
 		return nil, fmt.Errorf("netstack: creating the NIC: %v", err)
 	}
@@ -471,6 +479,7 @@ func (st *Stack) Counters() []nic.Counter {
 	add("tcp.timeouts", s.TCP.Timeouts.Value())
 	add("tcp.resets_sent", s.TCP.ResetsSent.Value())
 	add("tcp.fin_wait2_ended_by_syn", st.finWait2Ended.Load())
+	add("tcp.repeated_fins_taken_as_acks", st.repeatedFINAcks.Load())
 	add("udp.receive_buffer_errors", s.UDP.ReceiveBufferErrors.Value())
 	add("udp.checksum_errors", s.UDP.ChecksumErrors.Value())
 	add("udp.malformed", s.UDP.MalformedPacketsReceived.Value())

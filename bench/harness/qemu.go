@@ -49,6 +49,7 @@ var targets = []target{
 	{key: "yolk2nooffload", label: "yolk smp2 yolk.netoffload=off", smp: 2, bootargs: []string{"yolk.netoffload=off"}, rows: []string{"netserve"}},
 	{key: "yolk2nobatch", label: "yolk smp2 yolk.netbatch=off", smp: 2, bootargs: []string{"yolk.netbatch=off"}, rows: []string{"netserve"}},
 	{key: "yolk2exactclock", label: "yolk smp2 yolk.netclock=exact", smp: 2, bootargs: []string{"yolk.netclock=exact"}, rows: []string{"netserve"}},
+	{key: "yolk2gvisorclose", label: "yolk smp2 yolk.netclose=gvisor", smp: 2, bootargs: []string{"yolk.netclose=gvisor"}, rows: []string{"netserve"}},
 	// The scheduler's mechanisms, each switched off on its own, on the
 	// rows it acts on (the idle row where it could cost an idle guest).
 	{key: "yolk2nohaltpoll", label: "yolk smp2 yolk.haltpoll=off", smp: 2, bootargs: []string{"yolk.haltpoll=off"},

@@ -229,7 +229,7 @@ func (r *report) ablation4Table() [][]string {
 // netAblationTable compares yolk's network rows on two cores with each
 // of the data path's mechanisms switched off.
 func (r *report) netAblationTable() [][]string {
-	offs := []string{"yolk2nooffload", "yolk2nobatch", "yolk2exactclock"}
+	offs := []string{"yolk2nooffload", "yolk2nobatch", "yolk2exactclock", "yolk2gvisorclose"}
 	head := []string{"row", "unit", "yolk smp2"}
 	for _, k := range offs {
 		t, _ := targetByKey(k)
@@ -367,8 +367,10 @@ func (r *report) writeMarkdown(w io.Writer, chart string) {
 		"(no checksum or segmentation offload and no merged receive buffers negotiated; QEMU's user network "+
 		"offers none of them anyway, so this column shows their cost, not their gain: see the tap test in "+
 		"`test/tap_test.go` for that), `yolk.netbatch=off` (no event-index suppression of notifications and "+
-		"interrupts, no receive coalescing by GRO) and `yolk.netclock=exact` (gVisor reads the counter at every "+
-		"timestamp instead of using the latest reading); the ratios are to plain yolk on `-smp 2`.\n\n")
+		"interrupts, no receive coalescing by GRO), `yolk.netclock=exact` (gVisor reads the counter at every "+
+		"timestamp instead of using the latest reading) and `yolk.netclose=gvisor` (closing connections are left to gVisor: "+
+		"a peer's repeated FIN is not taken as the ACK it carries, so the guest resends its FIN after a timeout); "+
+		"the ratios are to plain yolk on `-smp 2`.\n\n")
 	mdTable(w, r.netAblationTable())
 	fmt.Fprint(w, "\n## yolk on raspi4b (4 cores)\n\n"+
 		"The same guest built for `board/rpi4` (`go tool yolk build -board rpi4`: the build tag that makes package `board` link it), "+

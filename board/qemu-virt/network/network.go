@@ -46,7 +46,8 @@ func Start() (*netstack.Stack, error) {
 	noOffload, err1 := bootargs.Switch(qemuvirt.Machine.Bootargs, "yolk.netoffload", "on", "off")
 	noBatch, err2 := bootargs.Switch(qemuvirt.Machine.Bootargs, "yolk.netbatch", "on", "off")
 	exactClock, err3 := bootargs.Switch(qemuvirt.Machine.Bootargs, "yolk.netclock", "recent", "exact")
-	if err := errors.Join(err1, err2, err3); err != nil {
+	gvisorClose, err4 := bootargs.Switch(qemuvirt.Machine.Bootargs, "yolk.netclose", "fix", "gvisor")
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
 		return nil, fmt.Errorf("network: %w", err)
 	}
 	opts.Offloads, opts.EventIdx = !noOffload, !noBatch
@@ -80,6 +81,7 @@ func Start() (*netstack.Stack, error) {
 		Hostname:       "yolk",
 		RecentNanotime: recent,
 		NoBatch:        noBatch,
+		GVisorClose:    gvisorClose,
 		Log: func(format string, args ...any) {
 			if os.Getenv("yolk.quiet") == "" {
 				fmt.Printf("network: "+format+"\n", args...)

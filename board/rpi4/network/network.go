@@ -68,7 +68,8 @@ func Start() (*netstack.Stack, error) {
 	noOffload, err1 := bootargs.Switch(rpi4.Machine.Bootargs, "yolk.netoffload", "on", "off")
 	noBatch, err2 := bootargs.Switch(rpi4.Machine.Bootargs, "yolk.netbatch", "on", "off")
 	exactClock, err3 := bootargs.Switch(rpi4.Machine.Bootargs, "yolk.netclock", "recent", "exact")
-	if err := errors.Join(err1, err2, err3); err != nil {
+	gvisorClose, err4 := bootargs.Switch(rpi4.Machine.Bootargs, "yolk.netclose", "fix", "gvisor")
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
 		return nil, fmt.Errorf("network: %w", err)
 	}
 	var recent func() int64
@@ -114,6 +115,7 @@ func Start() (*netstack.Stack, error) {
 		Hostname:       "yolk",
 		RecentNanotime: recent,
 		NoBatch:        noBatch,
+		GVisorClose:    gvisorClose,
 		Log:            logf,
 	})
 	if err != nil {
