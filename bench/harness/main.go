@@ -67,7 +67,7 @@ func main() {
 	flag.StringVar(&o.only, "only", os.Getenv("YOLK_BENCH_ONLY"), "run only the `yolk` or the `linux` guests (env YOLK_BENCH_ONLY)")
 	flag.StringVar(&o.kernel, "kernel", "", "arm64 Linux kernel `image` to boot instead of Debian's linux-image-arm64")
 	rows := flag.String("rows", "", "comma-separated guest rows to run (default all: "+strings.Join(guestRows, ",")+")")
-	flag.DurationVar(&o.budget, "budget", 25*time.Minute, "the whole run's time limit: no boot starts that could end after it")
+	flag.DurationVar(&o.budget, "budget", 40*time.Minute, "the whole run's time limit: no boot starts that could end after it")
 	flag.StringVar(&o.doc, "doc", "", "report to write (default docs/BENCHMARKS.md, with -quick "+buildDir+"/BENCHMARKS-quick.md)")
 	flag.DurationVar(&o.soak, "soak", 0, "instead of the benchmarks, keep the default application (cmd/demo) under load for this long and check it for errors, stalls and growth (make soak)")
 	flag.BoolVar(&o.bursts, "bursts", false, "instead of the benchmarks, run the connection bursts on yolk and Linux and write docs/BURSTS.md (make bursts; with -quick, smaller ones)")
