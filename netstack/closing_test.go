@@ -58,7 +58,21 @@ type seg struct {
 }
 
 // send puts one segment from the peer's port on the wire to port 80.
-func (p *scriptedPeer) send(port uint16, s seg) {
+func (p *scriptedPeer) send(port uint16, s seg) { p.sendBatch(port, s) }
+
+// sendBatch puts segments on the wire for the stack to receive in one
+// batch (one interrupt).
+func (p *scriptedPeer) sendBatch(port uint16, segs ...seg) {
+	p.near.mu.Lock()
+	for _, s := range segs {
+		p.near.inbox = append(p.near.inbox, frame(p.near.mac, uint16(header.IPv4ProtocolNumber), p.packet(port, s)))
+	}
+	p.near.mu.Unlock()
+	p.near.interrupt()
+}
+
+// packet is the IPv4 packet of one segment from the peer's port to port 80.
+func (p *scriptedPeer) packet(port uint16, s seg) []byte {
 	opts := 0
 	if s.flags&header.TCPFlagSyn != 0 {
 		opts = 4 // MSS
@@ -76,10 +90,7 @@ func (p *scriptedPeer) send(port uint16, s seg) {
 	}
 	sum := header.PseudoHeaderChecksum(header.TCPProtocolNumber, p.addr, p.remote, uint16(len(t)))
 	t.SetChecksum(^checksum.Checksum(t, sum))
-	p.near.mu.Lock()
-	p.near.inbox = append(p.near.inbox, frame(p.near.mac, uint16(header.IPv4ProtocolNumber), b))
-	p.near.mu.Unlock()
-	p.near.interrupt()
+	return b
 }
 
 // recv returns the next TCP segment the stack sends within d (frames of

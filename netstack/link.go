@@ -396,6 +396,13 @@ func (l *link) deliver(r nic.Received) {
 	}
 	pkt.NetworkProtocolNumber = eth.Type()
 	pkt.RXChecksumValidated = r.ChecksumOK
+	// Before GRO, which changes the IPv4 length of the packets it merges
+	// without updating the header checksum (gro.updateIPv4Hdr), having
+	// checked it itself on packets no device vouched for.
+	if r.ChecksumOK && pkt.NetworkProtocolNumber == header.IPv4ProtocolNumber && !ipv4HeaderValid(pkt) {
+		l.stats.RxChecksum.Add(1)
+		return
+	}
 	if l.thin == nil {
 		l.gro.Enqueue(pkt)
 		return
@@ -428,19 +435,15 @@ func (l *link) endBatch() {
 // was checked already (by the NIC, or by GRO, which checks the packets it
 // coalesces), so that the stack checks every packet once: gVisor's NIC
 // sets a packet's RXChecksumValidated from CapabilityRXChecksumOffload as
-// it delivers it (stack/nic.go), and only this goroutine delivers. The
-// IPv4 header checksum, which no device vouches for, is checked here for
-// packets the stack will not check.
+// it delivers it (stack/nic.go), and only this goroutine delivers. (The
+// IPv4 header checksum of a packet the device vouched for, which the
+// stack then does not check, deliver checks.)
 type checker struct{ l *link }
 
 func (c *checker) DeliverNetworkPacket(proto tcpip.NetworkProtocolNumber, pkt *stack.PacketBuffer) {
 	d := c.l.dispatcher.Load()
 	if d == nil {
 		c.l.stats.RxNoStack.Add(1)
-		return
-	}
-	if pkt.RXChecksumValidated && proto == header.IPv4ProtocolNumber && !ipv4HeaderValid(pkt) {
-		c.l.stats.RxChecksum.Add(1)
 		return
 	}
 	if c.l.onClosing != nil {
