@@ -29,6 +29,7 @@ type link struct {
 	// rxOut.
 	thin        *thinner // nil: no ACK thinning
 	gro         gro.GRO
+	checkTCP    bool // check TCP checksums before GRO (rxcsum.go)
 	check       checker
 	rxValidated atomic.Bool
 	rxOut       []*stack.PacketBuffer
@@ -108,6 +109,7 @@ func newLink(n nic.Device, opts linkOptions) *link {
 		l.thin = &thinner{thinned: &l.stats.RxThinned}
 	}
 	l.gro.Init(opts.gro)
+	l.checkTCP = opts.gro
 	l.gro.Dispatcher = &l.check
 	return l
 }
@@ -402,6 +404,9 @@ func (l *link) deliver(r nic.Received) {
 	if r.ChecksumOK && pkt.NetworkProtocolNumber == header.IPv4ProtocolNumber && !ipv4HeaderValid(pkt) {
 		l.stats.RxChecksum.Add(1)
 		return
+	}
+	if !r.ChecksumOK && l.checkTCP {
+		pkt.RXChecksumValidated = tcpChecksumsOK(pkt) // for GRO (rxcsum.go)
 	}
 	if l.thin == nil {
 		l.gro.Enqueue(pkt)
