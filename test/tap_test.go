@@ -61,6 +61,11 @@ func tapNamespace(t *testing.T) string {
 	run(append(in, "ip", "link", "set", "lo", "up")...)
 	run(append(in, "ip", "tuntap", "add", "dev", tapName, "mode", "tap", "vnet_hdr")...)
 	run(append(in, "ip", "addr", "add", tapHost+tapPrefix, "dev", tapName)...)
+	// No duplicate address detection on the host's side: its IPv6
+	// link-local address is usable at once, not a second or two after
+	// the link comes up (a fast first subtest dialled before that and
+	// got EADDRNOTAVAIL).
+	run(append(in, "sh", "-c", "echo 0 >/proc/sys/net/ipv6/conf/"+tapName+"/accept_dad")...)
 	run(append(in, "ip", "link", "set", tapName, "up")...)
 	return ns
 }
