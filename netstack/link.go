@@ -34,8 +34,8 @@ type link struct {
 	rxValidated atomic.Bool
 	rxOut       []*stack.PacketBuffer
 	// onClosing, when set, sees the segments closingSegment picks
-	// (SYNs, FINs without data) before the stack does, and may rewrite
-	// them (closing.go).
+	// (SYNs without ACK, FINs with ACK) before the stack does, and may
+	// rewrite them (closing.go).
 	onClosing func(tcpip.NetworkProtocolNumber, header.TCP, stack.TransportEndpointID, int)
 	// tap, when set, sees received frames first and keeps those it
 	// returns true for (DHCP replies, before the stack has an address).
